@@ -1,0 +1,83 @@
+"""URL normalization and site identity.
+
+Two links are the same target only if their normalized URLs are equal, so every table stores normalized URLs and
+joins on plain strings (field notes §6). A *site* is a registered domain (``blog.example.co.uk`` belongs to
+``example.co.uk``); it decides what the spider crawls and which links are external.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import tldextract
+from w3lib.url import safe_url_string
+
+# The bundled Public Suffix List snapshot only: tldextract must never fetch the list from the network.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Link schemes that are not crawlable targets; they are counted, never stored as rows.
+SKIPPED_SCHEMES = ("javascript", "mailto", "tel", "data", "sms", "callto", "ftp", "file", "about", "blob")
+
+
+def normalize_url(url: str) -> str:
+    """Return the canonical form of an absolute http(s) URL: lowercase scheme and host, no default port, no
+    fragment, percent-encoding made safe, query kept in its original order (order can matter to servers)."""
+    parts = urlsplit(safe_url_string(url.strip()))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port
+    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    if parts.username or parts.password:
+        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
+    path = parts.path or "/"
+    if "/." in path:  # remove dot segments the way a browser does
+        path = urlsplit(urljoin("http://h/", path)).path
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def resolve_href(href: str, base_url: str) -> tuple[str | None, str | None]:
+    """Resolve an ``href`` against the page's base URL.
+
+    Returns ``(normalized_url, None)`` for an http(s) target, or ``(None, scheme_or_reason)`` for one that is
+    not a target (``javascript``, ``mailto``, ``tel``, ``data``..., ``empty`` or ``invalid``).
+    """
+    href = href.strip()
+    if not href:
+        return None, "empty"
+    head = href.split(":", 1)[0].lower() if ":" in href[:12] else ""
+    if head in SKIPPED_SCHEMES:
+        return None, head
+    if href.startswith("#"):
+        return None, "fragment"
+    try:
+        absolute = urljoin(base_url, href)
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None, parts.scheme or "invalid"
+        parts.port  # raises ValueError on a port out of range
+        return normalize_url(absolute), None
+    except ValueError:
+        return None, "invalid"
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+@lru_cache(maxsize=65536)
+def registered_domain(host: str) -> str:
+    """The registrable domain of a host (``www.example.co.uk`` -> ``example.co.uk``); the host itself when it has
+    no public suffix (an IP address, ``localhost``)."""
+    host = host.lower().rstrip(".")
+    ext = _EXTRACT(host)
+    if ext.domain and ext.suffix:
+        return f"{ext.domain}.{ext.suffix}"
+    return host
+
+
+def site_of(url: str) -> str:
+    """The site (registered domain) a URL belongs to."""
+    return registered_domain(host_of(url))
