@@ -1,0 +1,102 @@
+"""Arrow schemas of every table linkprospector writes.
+
+Each table is a directory of Parquet files in the data lake: ``<OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-*.parquet``.
+The schema version is stored in each file's metadata (``linkprospector.schema_version``); a reader can refuse or
+adapt files of an older version. Bump a table's version on any change that is not a pure column addition.
+
+Column names follow Common Crawl's cc-index table where one exists (``url``, ``fetch_time``...), and URL columns
+hold normalized URL strings so tables join on plain strings (``links.target_url = checks.url``).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("ms", tz="UTC")
+
+PAGES = pa.schema(
+    [
+        ("url", pa.string()),  # the URL requested (normalized)
+        ("final_url", pa.string()),  # after redirects
+        ("site", pa.string()),  # registered domain of the seed site
+        ("url_host_name", pa.string()),
+        ("depth", pa.int32()),
+        ("http_status", pa.int32()),
+        ("content_type", pa.string()),  # MIME type without parameters
+        ("content_charset", pa.string()),
+        ("content_length", pa.int64()),  # bytes of the (decoded) body
+        ("fetched_at", TS),
+        ("title", pa.string()),
+        ("h1", pa.string()),
+        ("meta_robots", pa.string()),
+        ("x_robots_tag", pa.string()),
+        ("canonical_url", pa.string()),
+        ("parse_status", pa.string()),  # parsed | not_html | unparseable | http_error | fetch_error | offsite_redirect
+        ("fetch_error", pa.string()),  # the network error when no answer came
+        ("links_count", pa.int32()),
+        ("redirect_chain", pa.list_(pa.string())),
+        ("warc_filename", pa.string()),
+        ("warc_record_offset", pa.int64()),
+        ("warc_record_length", pa.int64()),
+    ]
+)
+
+LINKS = pa.schema(
+    [
+        ("source_url", pa.string()),
+        ("source_site", pa.string()),  # registered domain of the source page
+        ("target_url", pa.string()),
+        ("target_host", pa.string()),
+        ("target_site", pa.string()),
+        ("external", pa.bool_()),
+        ("tag", pa.string()),  # a | area
+        ("anchor_text", pa.string()),
+        ("image_alt", pa.string()),
+        ("link_type", pa.string()),  # text | image
+        ("rel", pa.list_(pa.string())),
+        ("nofollow", pa.bool_()),
+        ("sponsored", pa.bool_()),
+        ("ugc", pa.bool_()),
+        ("ordinal", pa.int32()),  # 0-based position among the page's links
+        ("xpath", pa.string()),
+        ("fetched_at", TS),
+        # Placement (pipelines/placement.py); null when placement is switched off.
+        ("region", pa.string()),
+        ("in_main_content", pa.bool_()),
+        ("text_before", pa.string()),
+        ("text_after", pa.string()),
+        ("sentence", pa.string()),
+        ("heading", pa.string()),
+        ("paragraph_index", pa.int32()),
+        ("position", pa.float32()),
+        ("links_in_block", pa.int32()),
+        ("block_link_density", pa.float32()),
+    ]
+)
+
+CHECKS = pa.schema(
+    [
+        ("url", pa.string()),
+        ("url_host_name", pa.string()),
+        ("url_host_registered_domain", pa.string()),
+        ("verdict", pa.string()),  # broken | ok | unknown
+        ("reason", pa.string()),
+        ("http_status", pa.int32()),
+        ("final_url", pa.string()),
+        ("redirect_chain", pa.list_(pa.string())),  # every URL after the first, in order
+        ("method", pa.string()),  # the method whose answer decided the verdict
+        ("attempts", pa.int32()),  # HTTP requests sent for this target
+        ("error", pa.string()),  # the network error text, if any
+        ("checked_at", TS),
+        ("elapsed_ms", pa.int32()),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS}
+VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1}
+
+
+def schema_for(table: str) -> pa.Schema:
+    """The schema of ``table`` with its version in the metadata, as written into every Parquet file."""
+    return TABLES[table].with_metadata({"linkprospector.table": table, "linkprospector.schema_version": str(VERSIONS[table])})
+

@@ -1,0 +1,204 @@
+"""Checking one outbound link: HEAD first, GET when needed, redirects followed by hand, retries that respect the host.
+
+The first request of a check travels through the scheduler like any other (so the shared dupefilter makes every
+target checked once across all workers); its answer is handed to :meth:`LinkChecker.finish`, which drives the rest
+of the check with ``engine.download_async`` and returns the ``checks`` row.
+
+Why redirects are followed here and not by Scrapy's RedirectMiddleware: the verdict depends on the chain (a loop, a
+hop to a parking host, a deep link sent to the home page) and the chain is part of the row.
+Why a GET after a successful HEAD of an HTML page: a soft-404 or a parked for-sale page answers 200; only the body
+tells. The GET asks for the first 256 KiB (``Range``), enough for the title and headings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Awaitable, Callable
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.checks import verdict as v
+from crawler.extract.page import UnparseablePage, collapse, decode_html, is_html, page_facts, parse_html
+from crawler.urls import host_of, registered_domain, resolve_href
+
+Fetch = Callable[[Request], Awaitable[Response]]
+BODY_RANGE = 256 * 1024
+
+
+@dataclass
+class CheckPolicy:
+    """Settings of the checker (``CHECK_*``)."""
+
+    timeout: float = 15.0
+    retries: int = 2  # extra attempts for 5xx, 429, timeouts and resolver errors
+    backoff: float = 1.0  # first backoff in seconds, doubled each retry
+    retry_after_max: float = 60.0  # never wait longer than this for one Retry-After
+    max_redirects: int = 10
+    maxsize: int = 4 * 1024 * 1024  # bytes of a GET body we accept
+
+    @classmethod
+    def from_settings(cls, settings) -> "CheckPolicy":
+        return cls(
+            timeout=settings.getfloat("CHECK_TIMEOUT", cls.timeout),
+            retries=settings.getint("CHECK_RETRIES", cls.retries),
+            backoff=settings.getfloat("CHECK_BACKOFF", cls.backoff),
+            retry_after_max=settings.getfloat("CHECK_RETRY_AFTER_MAX", cls.retry_after_max),
+            max_redirects=settings.getint("CHECK_MAX_REDIRECTS", cls.max_redirects),
+            maxsize=settings.getint("CHECK_MAXSIZE", cls.maxsize),
+        )
+
+
+@dataclass
+class _Check:
+    url: str
+    method: str
+    current: str
+    started: float = field(default_factory=time.monotonic)
+    chain: list[str] = field(default_factory=list)
+    attempts: int = 1
+    retries: int = 0
+    head_ok: bool = False  # HEAD already answered 2xx: a failing verification GET cannot make it broken
+
+
+class LinkChecker:
+    def __init__(self, fetch: Fetch, policy: CheckPolicy):
+        self.fetch = fetch
+        self.policy = policy
+        self._not_before: dict[str, float] = {}  # host -> monotonic time before which we send it nothing
+
+    def request_meta(self, method: str) -> dict:
+        meta = {
+            "link_check": True,
+            "dont_redirect": True,
+            "dont_retry": True,
+            "handle_httpstatus_all": True,
+            "dont_obey_robotstxt": True,  # we only ask whether the resource exists, as a browser following the link would
+            "download_timeout": self.policy.timeout,
+        }
+        if method == "GET":
+            meta["download_maxsize"] = self.policy.maxsize
+        return meta
+
+    def make_request(self, url: str, method: str = "HEAD", *, dont_filter: bool = True, **kwargs) -> Request:
+        """A check request; the first one of a check goes through the scheduler with ``dont_filter=False``."""
+        headers = {"Range": f"bytes=0-{BODY_RANGE - 1}"} if method == "GET" else {}
+        return Request(url, method=method, headers=headers, meta=self.request_meta(method), dont_filter=dont_filter, **kwargs)
+
+    async def _send(self, check: _Check, method: str) -> Response | Exception:
+        host = host_of(check.current)
+        wait = self._not_before.get(host, 0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        check.method = method
+        check.attempts += 1
+        try:
+            return await self.fetch(self.make_request(check.current, method))
+        except Exception as exc:  # a network failure is an answer too
+            return exc
+
+    async def _retry(self, check: _Check, method: str, wait: float | None) -> Response | Exception:
+        """Wait (Retry-After for the whole host, else exponential backoff) and send again."""
+        backoff = self.policy.backoff * (2 ** check.retries)
+        check.retries += 1
+        if wait is not None:
+            wait = min(wait, self.policy.retry_after_max)
+            host = host_of(check.current)
+            self._not_before[host] = max(self._not_before.get(host, 0), time.monotonic() + wait)
+        else:
+            await asyncio.sleep(backoff)
+        return await self._send(check, method)
+
+    async def finish(self, url: str, method: str, first: Response | Exception) -> dict:
+        """Carry a check from the answer to its first request to a ``checks`` row."""
+        check = _Check(url=url, method=method, current=url)
+        verdict, reason, status, error = await self._run(check, first)
+        return {
+            "url": url,
+            "url_host_name": host_of(url),
+            "url_host_registered_domain": registered_domain(host_of(url)),
+            "verdict": verdict,
+            "reason": reason,
+            "http_status": status,
+            "final_url": check.current,
+            "redirect_chain": check.chain,
+            "method": check.method,
+            "attempts": check.attempts,
+            "error": error,
+            "checked_at": datetime.now(timezone.utc),
+            "elapsed_ms": int((time.monotonic() - check.started) * 1000),
+        }
+
+    async def _run(self, check: _Check, outcome: Response | Exception) -> tuple[str, str, int | None, str | None]:
+        p = self.policy
+        while True:
+            if isinstance(outcome, Exception):
+                verdict, reason, retryable = v.failure_reason(outcome, host_of(check.current))
+                error = f"{type(outcome).__name__}: {outcome}"[:500]
+                if check.head_ok:
+                    return v.OK, "ok", 200, None
+                if check.method == "HEAD" and reason in ("timeout", "connection_error"):
+                    outcome = await self._send(check, "GET")  # some servers mishandle HEAD
+                    continue
+                if retryable and check.retries < p.retries:
+                    outcome = await self._retry(check, check.method, None)
+                    continue
+                return verdict, reason, None, error
+
+            status = outcome.status
+            headers = {k.decode("latin-1").lower(): b", ".join(vals).decode("latin-1") for k, vals in outcome.headers.items()}
+            location = headers.get("location")
+            if 300 <= status < 400 and location:
+                target, _ = resolve_href(location, check.current)
+                if target is None:
+                    return v.BROKEN, "http_4xx", status, f"unusable Location: {location[:200]}"
+                if target == check.url or target in check.chain:
+                    check.chain.append(target)
+                    return v.BROKEN, "redirect_loop", status, None
+                check.chain.append(target)
+                check.current = target
+                if len(check.chain) > p.max_redirects:
+                    return v.BROKEN, "too_many_redirects", status, None
+                if v.is_parking_url(target):
+                    return v.BROKEN, "parked", status, None
+                outcome = await self._send(check, "GET" if status == 303 else check.method)
+                continue
+
+            if check.method == "HEAD" and not 200 <= status < 300:
+                outcome = await self._send(check, "GET")  # HEAD refused (403/405/501) or erred: GET decides
+                continue
+
+            decided = v.status_verdict(status, headers)
+            if decided is None:  # 2xx
+                by_chain = v.redirect_verdict(check.url, check.chain)
+                if by_chain:
+                    return (*by_chain, status, None)
+                if not is_html(headers.get("content-type"), outcome.body[:512]):
+                    return v.OK, "ok", status, None
+                if check.method == "HEAD":
+                    check.head_ok = True
+                    outcome = await self._send(check, "GET")
+                    continue
+                return (*self._judge_body(outcome, headers), status, None)
+
+            if v.is_retryable_status(status) and not v.is_bot_wall(status, headers) and check.retries < p.retries:
+                outcome = await self._retry(check, check.method, v.parse_retry_after(headers.get("retry-after")))
+                continue
+            if check.head_ok:  # the verification GET failed where HEAD succeeded: trust the HEAD
+                return v.OK, "ok", 200, None
+            return (*decided, status, None)
+
+    @staticmethod
+    def _judge_body(response: Response, headers: dict[str, str]) -> tuple[str, str]:
+        text, _ = decode_html(response.body, headers.get("content-type"))
+        try:
+            root = parse_html(text)
+        except UnparseablePage:
+            return v.OK, "ok"
+        facts = page_facts(root, response.url)
+        body = root.find("body")
+        sample = collapse((body if body is not None else root).text_content())[:5000]
+        return v.body_verdict(facts.title, facts.h1, sample)

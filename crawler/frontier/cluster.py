@@ -1,0 +1,98 @@
+"""Cluster mode: many workers, one Redis.
+
+:class:`ClusterAddon` switches the scheduler to scrapy-redis when ``REDIS_URL`` is set, with our JSON serializer,
+a priority queue (requests carry ``priority = -depth``, so the shared crawl stays breadth-first) and a persistent
+queue and dupefilter (without ``SCHEDULER_PERSIST`` the first worker to finish would flush the queue under the
+others' feet).
+
+:class:`SharedInput` is the Redis side of a spider's input: ``scrapy seed`` pushes JSON entries to
+``<spider>:input`` and starts a new crawl; workers pop them atomically, so each entry is started by one worker.
+
+Keys, per spider: ``<spider>:input`` (list of JSON entries), ``<spider>:requests`` (sorted set, the queue),
+``<spider>:dupefilter`` (set of request fingerprints), ``<spider>:crawl_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from crawler.frontier.redis import connect
+from crawler.runinfo import new_crawl_id, safe_name
+
+
+class ClusterAddon:
+    """Scrapy add-on: cluster settings when ``REDIS_URL`` is set, nothing otherwise."""
+
+    def update_settings(self, settings) -> None:
+        if not settings.get("REDIS_URL"):
+            return
+        for name, value in {
+            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "SCHEDULER_SERIALIZER": "crawler.frontier.serializer",
+            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_FLUSH_ON_START": False,
+        }.items():
+            settings.set(name, value, priority="addon")
+
+
+class SharedInput:
+    """The input entries of one spider in Redis, and the crawl they belong to."""
+
+    def __init__(self, redis_url: str, spider_name: str):
+        self.server = connect(redis_url)
+        self.name = spider_name
+        self.input_key = f"{spider_name}:input"
+
+    def start_crawl(self, entries: list[dict], crawl_id: str | None = None, append: bool = False) -> str:
+        """Push entries. A new crawl (the default) clears the previous one's queue, dupefilter and input first."""
+        pipe = self.server.pipeline()
+        if append:
+            current = self.server.get(f"{self.name}:crawl_id")
+            crawl_id = current or safe_name(crawl_id or new_crawl_id())
+        else:
+            crawl_id = safe_name(crawl_id or new_crawl_id())
+            pipe.delete(self.input_key, f"{self.name}:requests", f"{self.name}:dupefilter")
+        pipe.set(f"{self.name}:crawl_id", crawl_id)
+        for start in range(0, len(entries), 1000):
+            batch = entries[start : start + 1000]
+            if batch:
+                pipe.rpush(self.input_key, *(json.dumps(e, separators=(",", ":")) for e in batch))
+        pipe.execute()
+        return crawl_id
+
+    def pop(self, count: int = 100) -> list[dict]:
+        """Take up to ``count`` entries; each is handed to exactly one worker."""
+        raw = self.server.lpop(self.input_key, count) or []
+        entries = []
+        for item in raw:
+            try:
+                entry = json.loads(item)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
+
+    def pending(self) -> int:
+        return self.server.llen(self.input_key)
+
+
+class IdleTimer:
+    """Decides when a cluster worker with nothing to do may exit: after ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds
+    idle, since another worker may still be parsing a page that will feed the shared queue."""
+
+    def __init__(self, max_idle: float):
+        self.max_idle = max_idle
+        self.idle_since: float | None = None
+
+    def keep_waiting(self) -> bool:
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        return now - self.idle_since < self.max_idle
+
+    def reset(self) -> None:
+        self.idle_since = None

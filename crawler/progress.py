@@ -1,0 +1,67 @@
+"""Progress of a long crawl in the log: pages/s, queue size, checks done and broken found, at intervals.
+
+Replaces Scrapy's LogStats (``PROGRESS_INTERVAL`` seconds, default 30) with the figures a link crawl is judged by.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlProgress:
+    def __init__(self, crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.task = None
+        self.last = (time.monotonic(), 0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
+        if not interval:
+            raise NotConfigured
+        ext = cls(crawler, interval)
+        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
+        return ext
+
+    def opened(self) -> None:
+        self.started = time.monotonic()
+        self.task = create_looping_call(self.log)
+        self.task.start(self.interval, now=False)
+
+    def queue_size(self) -> int | None:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        scheduler = getattr(slot, "scheduler", None)
+        try:
+            return len(scheduler) if scheduler is not None else None
+        except TypeError:
+            return None
+
+    def log(self) -> None:
+        stats = self.crawler.stats
+        now = time.monotonic()
+        pages = stats.get_value("pages/crawled", 0)
+        then, before = self.last
+        self.last = (now, pages)
+        rate = (pages - before) / max(now - then, 1e-9)
+        logger.info(
+            "progress: %d pages (%.1f pages/s), queue %s, %d checks done, %d broken, %d links",
+            pages, rate, self.queue_size(), stats.get_value("checks/done", 0), stats.get_value("checks/broken", 0),
+            stats.get_value("links/found", 0),
+        )
+
+    def closed(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        elapsed = time.monotonic() - getattr(self, "started", time.monotonic())
+        pages = self.crawler.stats.get_value("pages/crawled", 0)
+        self.crawler.stats.set_value("pages/per_second", round(pages / elapsed, 2) if elapsed else 0.0)
+        self.log()

@@ -1,0 +1,52 @@
+"""Who is writing and for which crawl: the two names every output file carries.
+
+``CRAWL_ID`` names a run (a partition of every table: ``crawl=<id>``). On one machine it defaults to the UTC start
+time. In cluster mode all workers must write into the same partition, so the first one to start (or ``scrapy
+seed``) stores the id in Redis under ``<spider>:crawl_id`` and the others read it from there.
+``WORKER_ID`` names the process in part-file names so workers never write the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from datetime import datetime, timezone
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def new_crawl_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def safe_name(value: str) -> str:
+    """A path-safe version of an id (it becomes part of a directory or file name)."""
+    cleaned = _SAFE.sub("-", str(value)).strip("-.")
+    if not cleaned:
+        raise ValueError(f"unusable id {value!r}")
+    return cleaned
+
+
+def worker_id(settings) -> str:
+    return safe_name(settings.get("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}")
+
+
+def crawl_id(crawler, spider_name: str) -> str:
+    """The crawl id of this run, decided once per crawler."""
+    stats = crawler.stats
+    known = stats.get_value("crawl_id")
+    if known:
+        return known
+    value = crawler.settings.get("CRAWL_ID")
+    redis_url = crawler.settings.get("REDIS_URL")
+    if not value and redis_url:
+        from crawler.frontier.redis import connect
+
+        server = connect(redis_url)
+        key = f"{spider_name}:crawl_id"
+        server.set(key, new_crawl_id(), nx=True)
+        value = server.get(key)
+    value = safe_name(value or new_crawl_id())
+    stats.set_value("crawl_id", value)
+    return value

@@ -1,0 +1,77 @@
+"""Seed lists: where a crawl starts.
+
+A seed file holds one URL or bare domain per line; ``#`` starts a comment, blank lines are ignored. A bad line is
+reported with its line number and skipped; the rest still crawl. The same reader serves the single-node spider
+(``-a seeds=PATH`` or ``-a seeds=url1,url2``) and ``scrapy seed`` (which pushes seeds to the shared Redis frontier).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crawler.urls import normalize_url
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SeedError:
+    line: int
+    text: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"seed line {self.line}: {self.message}: {self.text!r}"
+
+
+def parse_seed(text: str) -> str:
+    """Turn one seed (URL or bare domain) into a normalized http(s) URL, or raise ``ValueError`` saying why."""
+    text = text.strip()
+    if any(ch.isspace() for ch in text):
+        raise ValueError("contains whitespace")
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"unsupported scheme {parts.scheme!r}")
+    host = parts.hostname or ""
+    labels = host.rstrip(".").split(".")
+    if len(labels) < 2 and host != "localhost" or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError("not a valid host name")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError("invalid port") from None
+    return normalize_url(text)
+
+
+def read_seeds(spec: str) -> tuple[list[str], list[SeedError]]:
+    """Read seeds from a file path, or from a comma-separated list when ``spec`` is not a file.
+
+    Returns the unique seed URLs in order and the errors, each with its 1-based line (or list position).
+    """
+    if os.path.isfile(spec):
+        with open(spec, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    else:
+        lines = spec.split(",")
+    seeds: list[str] = []
+    errors: list[SeedError] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        text = "" if text.startswith("#") else text.split(" #", 1)[0].strip()  # a URL may hold '#'; a comment follows a space
+        if not text:
+            continue
+        try:
+            url = parse_seed(text)
+        except ValueError as exc:
+            errors.append(SeedError(number, raw.strip(), str(exc)))
+            continue
+        if url not in seen:
+            seen.add(url)
+            seeds.append(url)
+    return seeds, errors

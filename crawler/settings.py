@@ -1,0 +1,74 @@
+"""Settings of the linkprospector Scrapy project.
+
+Every value can be overridden per run with ``-s NAME=VALUE``. The defaults crawl on one machine with no services;
+setting ``REDIS_URL`` (here or in the environment) switches the frontier to the shared Redis one (cluster mode,
+see ``crawler/frontier/``).
+"""
+
+import os
+
+BOT_NAME = "linkprospector"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospector; link checker)"
+ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens an HTTP control port by default: not on a crawler of other people's sites
+LOG_LEVEL = "INFO"
+
+# --- politeness and throughput
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
+DOWNLOAD_DELAY = 0
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # Scrapy's default is 1 GiB; a page bigger than this is not a page
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+DNS_TIMEOUT = 15
+
+# --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip"; strict: every other name is NXDOMAIN, no lookup
+TWISTED_DNS_RESOLVER = "crawler.dns.OverrideResolver"
+DNS_OVERRIDES = {}
+DNS_OVERRIDES_STRICT = False
+
+# --- breadth-first crawl: requests carry priority -depth; FIFO queues within a priority
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+
+# --- link checks (crawler/checks/checker.py)
+CHECK_TIMEOUT = 15
+CHECK_RETRIES = 2
+CHECK_BACKOFF = 1.0
+CHECK_RETRY_AFTER_MAX = 60
+CHECK_MAX_REDIRECTS = 10
+CHECK_MAXSIZE = 4 * 1024 * 1024
+
+# --- output: <OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet
+OUTPUT_URI = "./data"
+CRAWL_ID = None  # default: the UTC start time, e.g. 20261121T103000Z
+WORKER_ID = None  # default: <hostname>-<pid>
+PARQUET_ROWS_PER_FILE = 1_000_000
+PARQUET_ROW_GROUP_SIZE = 100_000
+PARQUET_COMPRESSION = "zstd"
+
+ITEM_PIPELINES = {
+    "pipelines.parquet.ParquetPipeline": 900,
+}
+
+# --- progress: pages/s, queue size, checks done and broken found, every PROGRESS_INTERVAL seconds
+EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.progress.CrawlProgress": 500,
+}
+PROGRESS_INTERVAL = 30
+
+# --- cluster mode (crawler/frontier/): set REDIS_URL to share the frontier between workers
+ADDONS = {"crawler.frontier.cluster.ClusterAddon": 0}
+REDIS_URL = os.environ.get("REDIS_URL") or None
+MAX_IDLE_TIME_BEFORE_CLOSE = 30  # seconds a worker waits on an empty shared frontier before it exits

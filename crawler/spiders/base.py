@@ -1,0 +1,85 @@
+"""What every linkprospector spider shares: where its input comes from, and when a cluster worker may stop.
+
+On one machine the input is read from the ``-a`` argument (a file or a comma-separated list) and each bad line is
+logged with its line number and counted in the stats (``input/malformed``); the rest still run. In cluster mode
+(``REDIS_URL``), ``scrapy seed <spider> PATH`` has already parsed the input and pushed it to Redis: workers pop
+entries, and on ``spider_idle`` look for more, then wait up to ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds for other
+workers to feed the shared queue before they exit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from crawler.frontier.cluster import IdleTimer, SharedInput
+
+logger = logging.getLogger(__name__)
+
+
+class FrontierSpider(scrapy.Spider):
+    input_arg = "seeds"  # the -a argument that names the input
+
+    # --- to implement
+    @classmethod
+    def read_input(cls, spec: str) -> tuple[list[dict], list[Any]]:
+        """Parse the input named by ``spec``: (entries as JSON-able dicts, errors whose str names the line)."""
+        raise NotImplementedError
+
+    def requests_for(self, entry: dict) -> Iterable[scrapy.Request]:
+        raise NotImplementedError
+
+    # --- shared machinery
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        redis_url = crawler.settings.get("REDIS_URL")
+        spider.shared = SharedInput(redis_url, spider.name) if redis_url else None
+        spider.idle = IdleTimer(crawler.settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE"))
+        spider._last_activity = None
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
+
+    def local_entries(self) -> list[dict]:
+        spec = getattr(self, self.input_arg, None)
+        if not spec:
+            raise ValueError(f"give the input with -a {self.input_arg}=PATH (or set REDIS_URL and run `scrapy seed {self.name} PATH`)")
+        entries, errors = self.read_input(spec)
+        for error in errors:
+            logger.warning("malformed input: %s", error)
+        self.crawler.stats.set_value("input/entries", len(entries))
+        self.crawler.stats.set_value("input/malformed", len(errors))
+        return entries
+
+    async def start(self):
+        if self.shared is None:
+            for entry in self.local_entries():
+                for request in self.requests_for(entry):
+                    yield request
+            return
+        while batch := self.shared.pop(100):
+            self.crawler.stats.inc_value("input/entries", len(batch))
+            for entry in batch:
+                for request in self.requests_for(entry):
+                    yield request
+
+    def _on_idle(self) -> None:
+        if self.shared is None:
+            return
+        batch = self.shared.pop(100)
+        if batch:
+            self.crawler.stats.inc_value("input/entries", len(batch))
+            for entry in batch:
+                for request in self.requests_for(entry):
+                    self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+        activity = self.crawler.stats.get_value("downloader/response_count", 0)
+        if activity != self._last_activity:
+            self._last_activity = activity
+            self.idle.reset()
+        if self.idle.keep_waiting():
+            raise DontCloseSpider
