@@ -1,10 +1,12 @@
 """Progress of a long crawl in the log: pages/s, queue size, checks done and broken found, at intervals.
 
 Replaces Scrapy's LogStats (``PROGRESS_INTERVAL`` seconds, default 30) with the figures a link crawl is judged by.
+With ``STATS_FILE`` set, the final stats are also written there as JSON, for the monitoring of scheduled crawls.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -65,3 +67,7 @@ class CrawlProgress:
         pages = self.crawler.stats.get_value("pages/crawled", 0)
         self.crawler.stats.set_value("pages/per_second", round(pages / elapsed, 2) if elapsed else 0.0)
         self.log()
+        path = self.crawler.settings.get("STATS_FILE")
+        if path:
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(self.crawler.stats.get_stats(), f, default=str, indent=1, sort_keys=True)

@@ -130,7 +130,8 @@ class Reply:
 
 
 def _html(title: str, text: str = "", status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
-    body = f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n<body><h1>{title}</h1>{text}</body></html>\n'
+    body = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>\n'
+            f"<body><h1>{title}</h1>{text}</body></html>\n")
     return Reply(status, body.encode(), headers=headers)
 
 
@@ -167,7 +168,8 @@ def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, di
     ok, dead = "ok-resource.com", "dead-links.com"
     robots = lambda text: Reply(200, text.encode(), "text/plain")  # noqa: E731
 
-    g_nav = f'<a href="/">Home</a> <a href="/guides/">Guides</a> <a href="{u(b)}">Blog</a> <a href="/about.html">About</a>'
+    g_nav = (f'<a href="/">Home</a> <a href="/guides/">Guides</a> <a href="{u(b)}">Blog</a> '
+             '<a href="/about.html">About</a>')
     guide_rel = ' rel="nofollow"' if version >= 2 else ""
     gardening = {
         "/robots.txt": robots("User-agent: *\nDisallow: /private/\n"),
@@ -237,7 +239,8 @@ def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, di
             "<p>We run the hills every Saturday at eight, rain or shine.</p>\n"
             '<img src="/images/course-map.png" usemap="#course" alt="Course map">\n<map name="course">'
             '<area shape="rect" coords="0,0,100,100" href="/training/hills.html" alt="Hill section">'
-            f'<area shape="rect" coords="100,0,200,100" href="{u("many-hops.com", "/start")}" alt="Aid station sponsor">'
+            f'<area shape="rect" coords="100,0,200,100" href="{u("many-hops.com", "/start")}" '
+            'alt="Aid station sponsor">'
             f'</map>\n<p>See the <a href="//{t}:{port}/races/">race calendar</a> and the '
             '<a href="/results-2019.html">2019 results</a>.</p>'), nav=t_nav)),
         "/results-2019.html": _utf8(_page(t, "Page not found", "<p>No such page.</p>", nav=t_nav), 404),
@@ -553,7 +556,9 @@ class TestWeb:
 
     @property
     def slow_expected_pages(self) -> set[str]:
-        return {normalize_url(self.url(SLOW_HOST, path)) for path in self._site_table()[SLOW_HOST] if path != "/robots.txt"}
+        """The slow site's home page and its 12 slow pages."""
+        slow_site = self._site_table()[SLOW_HOST]
+        return {normalize_url(self.url(SLOW_HOST, path)) for path in slow_site if path != "/robots.txt"}
 
     def reset_counters(self) -> None:
         """Forget the request log, the concurrency maxima and the per-URL hit counts (flaky targets fail again)."""

@@ -62,8 +62,12 @@ class ProspectsSpider(FrontierSpider):
         yield self.page_request(url, site_of(url), 0)
 
     def page_request(self, url: str, site: str, depth: int) -> scrapy.Request:
+        """A page of the site. URLs that name a non-HTML file (image, archive, media...) are asked with HEAD: the
+        row records that they exist and what they are, without downloading them."""
+        binary = url.split("?", 1)[0].lower().endswith(_SKIP_SUFFIXES)
         return scrapy.Request(
             url,
+            method="HEAD" if binary else "GET",
             callback=self.parse_page,
             errback=self.page_failed,
             priority=-depth,
@@ -109,7 +113,7 @@ class ProspectsSpider(FrontierSpider):
         if site_of(response.url) != site:
             yield PageItem({**page, "parse_status": "offsite_redirect"})
             return
-        if not is_html(content_type, response.body[:512]):
+        if response.request.method == "HEAD" or not is_html(content_type, response.body[:512]):
             yield PageItem({**page, "parse_status": "not_html"})
             return
         if isinstance(response, TextResponse):
@@ -155,7 +159,7 @@ class ProspectsSpider(FrontierSpider):
                     errback=self.check_failed,
                     priority=-depth - 1,
                 )
-            elif follow and row["target_site"] == site and not target.split("?", 1)[0].lower().endswith(_SKIP_SUFFIXES):
+            elif follow and row["target_site"] == site:
                 yield self.page_request(target, site, depth + 1)
 
     def page_failed(self, failure):

@@ -29,6 +29,9 @@ from scrapy.http import Headers, Response
 from crawler.warc.reader import BodyTooLarge, UndecodableBody, decode_content
 from crawler.warc.writer import RollingWarcWriter
 
+# Scrapy's DOWNLOAD_MAXSIZE = 0 means "no limit"; decoding still stops at Scrapy's default (1 GiB) then.
+_DECODE_LIMIT = 1024 * 1024 * 1024
+
 # Credentials for our own proxy, added by HttpProxyMiddleware: never part of the exchange with the site.
 _PRIVATE_REQUEST_HEADERS = {"proxy-authorization"}
 
@@ -75,12 +78,14 @@ class WarcArchive:
         return extension
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if not response.url.startswith(("http://", "https://")):
+            return  # data:, file:, ftp: are not HTTP exchanges
         if request.meta.get("link_check") and not self.archive_checks:
             return
         body = response.body
+        max_size = request.meta.get("download_maxsize", self.max_body) or _DECODE_LIMIT
         try:
-            body = decode_content(body, _joined(response.headers, b"Content-Encoding"),
-                                  request.meta.get("download_maxsize", self.max_body) or len(body) * 1024 + 1)
+            body = decode_content(body, _joined(response.headers, b"Content-Encoding"), max_size)
         except (UndecodableBody, BodyTooLarge):
             # Kept as received: losing the capture would be worse; the original coding stays visible in the
             # record's X-Crawler-Content-Encoding header.

@@ -111,10 +111,14 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
     stats.files += 1
     with open(filename, "rb") as stream:
         records = ArchiveIterator(stream, arc2warc=True)
+        end = 0  # where the last complete record ended
         while True:
             try:
                 record = next(records)
             except StopIteration:
+                if _has_data_after(stream, end):  # warcio ends silently on a record cut inside its headers
+                    stats.truncated += 1
+                    logger.warning("%s: file is truncated after offset %d", filename, end)
                 return
             except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, ValueError, zlib.error) as exc:
                 stats.corrupt += 1
@@ -127,6 +131,7 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
                 stats.corrupt += 1
                 logger.warning("%s: corrupt record skipped: %s", filename, exc)
                 continue
+            end = records.get_record_offset() + records.get_record_length()
             if response is not None:
                 stats.responses += 1
                 yield response
@@ -213,6 +218,18 @@ def _is_arc(path: str) -> bool:
             return stream.read(11) == b"filedesc://"
         except (OSError, EOFError, zlib.error):  # a broken first member: the iterator will report it
             return False
+
+
+def _has_data_after(stream, end: int) -> bool:
+    """True if the file holds more than blank lines (the record separator) after ``end``."""
+    stream.seek(end)
+    tail = stream.read(64 * 1024)
+    if tail[:2] == b"\x1f\x8b":
+        try:
+            tail = gzip.decompress(tail)
+        except (OSError, EOFError, zlib.error):
+            return True
+    return bool(tail.strip())
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:

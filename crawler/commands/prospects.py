@@ -1,0 +1,59 @@
+"""``scrapy prospects <OUTPUT_URI> [--crawl ID] [--csv FILE] [--limit N]``: the broken-link prospects of a crawl."""
+
+from __future__ import annotations
+
+import csv
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.reports.lake import LakeError
+from crawler.reports.prospects import prospects
+
+
+def write_csv(table, path: str) -> None:
+    """CSV for spreadsheets and mail merges: list cells joined with ' | '."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(table.column_names)
+        for row in table.to_pylist():
+            writer.writerow([" | ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for v in row.values()])
+
+
+def print_table(table, columns: list[str], width: int = 60) -> None:
+    rows = [[str(r[c]) if r[c] is not None else "" for c in columns] for r in table.select(columns).to_pylist()]
+    widths = [min(width, max([len(c)] + [len(r[i]) for r in rows])) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in rows:
+        print("  ".join(v[:w].ljust(w) for v, w in zip(r, widths)))
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "<OUTPUT_URI> [--crawl ID] [--csv FILE] [--limit N]"
+
+    def short_desc(self) -> str:
+        return "Rank the broken outbound links of a crawl by referring domains"
+
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--crawl", help="crawl id (default: the latest crawl in the lake)")
+        parser.add_argument("--csv", help="also write the full report to this CSV file")
+        parser.add_argument("--limit", type=int, default=None, help="at most N prospects")
+
+    def run(self, args: list[str], opts) -> None:
+        if len(args) != 1:
+            raise UsageError("give the OUTPUT_URI of a crawl (the folder holding pages/, links/, checks/)")
+        try:
+            crawl, table = prospects(args[0], opts.crawl, opts.limit)
+        except LakeError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"crawl {crawl}: {table.num_rows} broken targets with referring pages")
+        if table.num_rows:
+            print_table(table.slice(0, 25), ["referring_domains", "referring_pages", "reason", "http_status", "url"])
+        if opts.csv:
+            write_csv(table, opts.csv)
+            print(f"wrote {opts.csv}")
