@@ -318,12 +318,14 @@ def test_reader_reads_arc_files(tmp_path, gzip_records):
 
 
 @pytest.mark.parametrize("gzip_records", [True, False], ids=["warc.gz", "warc"])
-def test_truncated_file_yields_complete_records_and_counts_the_cut_one(tmp_path, gzip_records, caplog):
+@pytest.mark.parametrize("cut", [0.05, 0.3, 0.6, 0.9])
+def test_truncated_file_yields_complete_records_and_counts_the_cut_one(tmp_path, gzip_records, cut, caplog):
+    """Cut inside the WARC headers, the HTTP headers or the body: never raise, never yield the cut record."""
     path = warc_fixture(tmp_path / "f.warc", [(f"http://site.com/{n}", HTML, page(n)) for n in range(3)],
                         gzip_records=gzip_records)
     *_, last = iter_warc_responses(path)
     data = path.read_bytes()
-    path.write_bytes(data[:last.warc_record_offset + last.warc_record_length // 2])
+    path.write_bytes(data[:last.warc_record_offset + int(last.warc_record_length * cut)])
 
     stats = ReadStats()
     assert [r.url for r in iter_warc_responses(path, stats=stats)] == ["http://site.com/0", "http://site.com/1"]

@@ -105,12 +105,16 @@ class LinkChecker:
         backoff = self.policy.backoff * (2 ** check.retries)
         check.retries += 1
         if wait is not None:
-            wait = min(wait, self.policy.retry_after_max)
-            host = host_of(check.current)
-            self._not_before[host] = max(self._not_before.get(host, 0), time.monotonic() + wait)
+            self._hold_host(check.current, wait)
         else:
             await asyncio.sleep(backoff)
         return await self._send(check, method)
+
+    def _hold_host(self, url: str, wait: float) -> None:
+        """Send nothing to the host of ``url`` for ``wait`` seconds (capped): it asked us to with Retry-After."""
+        host = host_of(url)
+        until = time.monotonic() + min(wait, self.policy.retry_after_max)
+        self._not_before[host] = max(self._not_before.get(host, 0), until)
 
     async def finish(self, url: str, method: str, first: Response | Exception) -> dict:
         """Carry a check from the answer to its first request to a ``checks`` row."""
@@ -168,6 +172,10 @@ class LinkChecker:
                 continue
 
             if check.method == "HEAD" and not 200 <= status < 300:
+                if v.is_retryable_status(status):
+                    wait = v.parse_retry_after(headers.get("retry-after"))
+                    if wait is not None:
+                        self._hold_host(check.current, wait)
                 outcome = await self._send(check, "GET")  # HEAD refused (403/405/501) or erred: GET decides
                 continue
 

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 from warcio.timeutils import iso_date_to_datetime
 
@@ -111,27 +110,36 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
     stats.files += 1
     with open(filename, "rb") as stream:
         records = ArchiveIterator(stream, arc2warc=True)
-        end = 0  # where the last complete record ended
         while True:
             try:
                 record = next(records)
             except StopIteration:
-                if _has_data_after(stream, end):  # warcio ends silently on a record cut inside its headers
+                # warcio ends silently on a record cut inside its headers; records.offset is where the last
+                # record it read ended
+                if _has_data_after(stream, records.offset):
                     stats.truncated += 1
-                    logger.warning("%s: file is truncated after offset %d", filename, end)
+                    logger.warning("%s: file is truncated after offset %d", filename, records.offset)
                 return
-            except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, ValueError, zlib.error) as exc:
+            except Exception as exc:  # noqa: BLE001 - warcio fails on broken framing with assorted exceptions
                 stats.corrupt += 1
-                logger.warning("%s: unreadable record, rest of file skipped: %s", filename, str(exc).strip())
+                logger.warning("%s: unreadable record after offset %d, rest of file skipped: %s", filename,
+                               records.offset, str(exc).strip())
                 return
             stats.records += 1
             try:
-                response = _read_response(record, records, filename, record_type, stats, max_body)
-            except (StatusAndHeadersParserException, ValueError, zlib.error) as exc:
+                response, outcome = _read_response(record, records, filename, record_type, max_body)
+                records.read_to_end()  # so that the length check below sees the whole record
+            except (StatusAndHeadersParserException, ValueError, TypeError, zlib.error) as exc:
                 stats.corrupt += 1
                 logger.warning("%s: corrupt record skipped: %s", filename, exc)
                 continue
-            end = records.get_record_offset() + records.get_record_length()
+            if record.length is None or getattr(record.raw_stream, "limit", 0) > 0:
+                stats.truncated += 1
+                logger.warning("%s: record at offset %d is truncated (or has no Content-Length), skipped",
+                               filename, records.get_record_offset())
+                continue
+            if outcome:
+                setattr(stats, outcome, getattr(stats, outcome) + 1)
             if response is not None:
                 stats.responses += 1
                 yield response
@@ -158,54 +166,45 @@ def decode_content(body: bytes, content_encoding: str | None, max_size: int) -> 
     return body
 
 
-def _read_response(record, records: ArchiveIterator, filename: str, record_type: str, stats: ReadStats,
-                   max_body: int) -> ArchivedResponse | None:
+def _read_response(record, records: ArchiveIterator, filename: str, record_type: str,
+                   max_body: int) -> tuple[ArchivedResponse | None, str | None]:
+    """The response in ``record`` (or None), and the ``ReadStats`` counter its outcome adds to, if any."""
     if record.rec_type == "revisit":
-        stats.revisits += 1
-        return None
+        return None, "revisits"
     if record.rec_type != "response" or record.http_headers is None:
-        stats.other_records += 1
-        return None
-    url = record.rec_headers.get_header("WARC-Target-URI")
+        return None, "other_records"
     if record.payload_length > max_body:
-        stats.oversized += 1
-        return None
+        return None, "oversized"
     stored = record.raw_stream.read(max_body + 1)
     if len(stored) > max_body:
-        stats.oversized += 1
-        return None
-    if len(stored) < record.payload_length:
-        stats.truncated += 1
-        logger.warning("%s: record for %s is truncated (%d of %d body bytes), skipped", filename, url, len(stored),
-                       record.payload_length)
-        return None
+        return None, "oversized"
+    url = record.rec_headers.get_header("WARC-Target-URI")
     http = record.http_headers
     status = int(http.get_statuscode())
     if "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
         stored = ChunkedDataReader(io.BytesIO(stored)).read()  # falls back to the bytes as-is if not chunked
+    outcome = None
     try:
         body = decode_content(stored, http.get_header("Content-Encoding"), max_body)
     except BodyTooLarge:
-        stats.oversized += 1
-        return None
+        return None, "oversized"
     except UndecodableBody as exc:
-        stats.undecodable += 1
         logger.info("%s: %s: %s; body kept as stored", filename, url, exc)
-        body = stored
-    fetch_time = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date") or "", tz_aware=True)
-    return ArchivedResponse(
+        body, outcome = stored, "undecodable"
+    response = ArchivedResponse(
         url=url,
         status=status,
         headers=list(http.headers),
         body=body,
         content_type=http.get_header("Content-Type"),
-        fetch_time=fetch_time,
+        fetch_time=iso_date_to_datetime(record.rec_headers.get_header("WARC-Date") or "", tz_aware=True),
         ip_address=record.rec_headers.get_header("WARC-IP-Address"),
         warc_filename=filename,
         warc_record_offset=records.get_record_offset(),
         warc_record_length=records.get_record_length(),
         record_type=record_type,
     )
+    return response, outcome
 
 
 def _is_arc(path: str) -> bool:

@@ -1,0 +1,177 @@
+"""The prospects crawl end to end on one machine: a real crawl of the hermetic test web, read back from Parquet."""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+
+from crawler.urls import normalize_url
+from tests.crawling import REPO, run_crawl
+
+
+@pytest.fixture(scope="module")
+def crawl(web, tmp_path_factory):
+    web.reset_counters()
+    web.version = 1
+    out = tmp_path_factory.mktemp("lake")
+    seeds = out / "seeds.txt"
+    lines = ["# niche sites", *web.seeds[:2], "", "not a url at all", "ftp://files.example.com/", web.seeds[2].replace("http://", "")]
+    seeds.write_text("\n".join(lines) + "\n")
+    result = run_crawl("prospects", out, web, {"seeds": seeds}, {"CRAWL_ID": "c1"})
+    assert result.returncode == 0, result.log[-3000:]
+    result.requests = list(web.requests)
+    return result
+
+
+def by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+def test_every_allowed_page_is_fetched_once_and_robots_is_obeyed(crawl, web):
+    pages = crawl.table("pages")
+    fetched = {p["url"] for p in pages} | {p["final_url"] for p in pages}
+    assert fetched == web.expected_pages
+    page_hosts = {u.split("/")[2].split(":")[0] for u in web.expected_pages}
+    gets = collections.Counter((h, p) for m, h, p in crawl.requests if h in page_hosts and p != "/robots.txt")
+    assert gets and max(gets.values()) == 1, [k for k, n in gets.items() if n > 1]
+    assert not any("/private/" in p for _, _, p in crawl.requests)
+    assert crawl.stats["pages/ignored"] >= 1  # the disallowed page, counted
+
+
+def test_malformed_seed_lines_are_reported_with_line_numbers_and_the_rest_crawl(crawl, web):
+    assert "seed line 5: contains whitespace" in crawl.log
+    assert "seed line 6: unsupported scheme 'ftp'" in crawl.log
+    assert crawl.stats["input/malformed"] == 2
+    sites = {p["site"] for p in crawl.table("pages")}
+    assert sites == {"gardening-notes.com", "trail-running-club.org", "homebrew-corner.net"}  # the bare domain too
+
+
+def test_every_external_target_is_checked_once_with_the_right_verdict(crawl, web):
+    checks = crawl.table("checks")
+    urls = [c["url"] for c in checks]
+    assert len(urls) == len(set(urls))
+    got = {c["url"]: (c["verdict"], c["reason"]) for c in checks}
+    assert got == web.expected_checks
+
+
+def test_check_rows_record_redirects_retries_and_methods(crawl, web):
+    checks = by(crawl.table("checks"), "url")
+    moved = checks[normalize_url(web.url("moved-resource.com", "/old"))]
+    assert moved["redirect_chain"] == [normalize_url(web.url("moved-resource.com", "/new"))]
+    assert moved["final_url"] == moved["redirect_chain"][-1] and moved["http_status"] == 200
+    chain404 = checks[normalize_url(web.url("moved-resource.com", "/chain-to-404"))]
+    assert (chain404["reason"], chain404["http_status"], len(chain404["redirect_chain"])) == ("http_404", 404, 2)
+    recovers = checks[normalize_url(web.url("flaky-server.com", "/recovers"))]
+    assert recovers["verdict"] == "ok" and recovers["attempts"] >= 2
+    hater = checks[normalize_url(web.url("head-hater.com", "/page"))]
+    assert hater["method"] == "GET" and hater["verdict"] == "ok"
+    always500 = checks[normalize_url(web.url("flaky-server.com", "/always-500"))]
+    assert always500["attempts"] >= 3  # retried before being called broken
+    hops = checks[normalize_url(web.url("many-hops.com", "/start"))]
+    assert len(hops["redirect_chain"]) == 11  # stopped after the 11th hop: more than 10
+
+
+def test_retry_after_is_honoured(crawl, web):
+    """429 or 503 with Retry-After: 1 -> retried after waiting at least that long, then ok."""
+    checks = by(crawl.table("checks"), "url")
+    for host in ("rate-limited.com", "flaky-server.com"):
+        row = checks[normalize_url(web.url(host, "/recovers"))]
+        assert row["verdict"] == "ok" and row["elapsed_ms"] >= 950, row
+    hits = [p for m, h, p in crawl.requests if h == "rate-limited.com" and p == "/always"]
+    assert len(hits) == 4  # HEAD 429, then GET and two retries, each after waiting: then rate_limited
+
+
+def test_links_table(crawl, web):
+    links = crawl.table("links")
+    targets = {l["target_url"] for l in links}
+    assert not any(t.startswith(("javascript:", "mailto:", "tel:", "data:")) for t in targets)
+    assert crawl.stats["links/skipped/mailto"] >= 1 and crawl.stats["links/skipped/javascript"] >= 1
+    assert all("#" not in t for t in targets)
+    for l in links:
+        assert l["nofollow"] == ("nofollow" in l["rel"]) and l["ugc"] == ("ugc" in l["rel"])
+        assert l["external"] == (l["target_site"] != l["source_site"])
+    assert any(l["sponsored"] and l["ugc"] for l in links)
+    assert any(l["tag"] == "area" for l in links)
+    images = [l for l in links if l["link_type"] == "image"]
+    assert images and all(l["anchor_text"] == l["image_alt"] and l["anchor_text"] for l in images)
+    assert any("Café crème" in l["anchor_text"] for l in links)  # windows-1252 page decoded
+    # the subdomain belongs to the site: links to it are internal
+    blog = [l for l in links if l["target_host"] == "blog.gardening-notes.com"]
+    assert blog and not any(l["external"] for l in blog)
+    # ordinals are positions on the page; xpaths point at the element
+    for source, rows in _group(links, "source_url").items():
+        assert sorted(r["ordinal"] for r in rows) == list(range(len(rows)))
+        assert all(r["xpath"].startswith("/html") for r in rows)
+
+
+def test_base_href_and_protocol_relative_links_resolve(crawl, web):
+    links = crawl.table("links")
+    roses = [l for l in links if l["source_url"] == normalize_url(web.url("gardening-notes.com", "/guides/roses.html"))]
+    targets = {l["anchor_text"]: l["target_url"] for l in roses}
+    # <base href="/archive/">: "composting.html" and "../guides/tomatoes.html" resolve against it, not the page
+    assert targets["composting rose clippings"] == normalize_url(web.url("gardening-notes.com", "/archive/composting.html"))
+    assert targets["tomato guide"] == normalize_url(web.url("gardening-notes.com", "/guides/tomatoes.html"))
+    assert targets["rose society list"] == normalize_url(web.url("dead-links.com", "/removed"))  # fragment dropped
+    # protocol-relative: //host:port/path takes the page's scheme
+    assert any(l["target_url"] == normalize_url(web.url("ok-resource.com", "/guide")) and l["source_site"] == "trail-running-club.org" for l in links)
+
+
+def test_page_rows(crawl, web):
+    pages = crawl.table("pages")
+    status = {p["url"]: p for p in pages}
+    missing = [p for p in pages if p["http_status"] == 404]
+    assert missing and all(p["parse_status"] == "http_error" for p in missing)
+    pdf = [p for p in pages if p["url"].endswith(".pdf")]
+    assert pdf and pdf[0]["content_type"] == "application/pdf" and pdf[0]["parse_status"] == "not_html"
+    redirected = [p for p in pages if p["redirect_chain"]]
+    assert redirected and all(p["final_url"] == p["redirect_chain"][-1] != p["url"] for p in redirected)
+    parsed = [p for p in pages if p["parse_status"] == "parsed"]
+    assert all(p["title"] and p["crawl"] == "c1" for p in parsed)
+    assert max(p["depth"] for p in pages) >= 2
+    assert status  # keyed by url
+
+
+def test_parquet_layout_is_complete_and_readable_without_project_code(crawl):
+    out = crawl.out
+    for table in ("pages", "links", "checks"):
+        files = list((out / table / "crawl=c1").glob("*"))
+        assert files and all(f.name.startswith("part-") and f.suffix == ".parquet" for f in files), files
+    con = duckdb.connect()
+    n = con.execute(f"SELECT count(*) FROM read_parquet('{out}/links/*/*.parquet', hive_partitioning=true) WHERE crawl='c1'").fetchone()[0]
+    assert n == len(crawl.table("links"))
+    assert ds.dataset(out / "checks", partitioning="hive").count_rows() == len(crawl.table("checks"))
+    meta = ds.dataset(out / "pages", partitioning="hive").schema.metadata
+    assert meta[b"linkprospector.schema_version"] == b"1"
+
+
+def test_prospects_report_ranks_by_referring_domains(crawl, web, tmp_path):
+    csv_path = tmp_path / "prospects.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "prospects", str(crawl.out), "--csv", str(csv_path), "--limit", "50"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    import csv
+
+    rows = list(csv.DictReader(csv_path.open()))
+    assert rows[0]["url"] == normalize_url(web.url("dead-links.com", "/gone"))
+    assert rows[0]["referring_domains"] == "3"
+    assert {"url", "reason", "http_status", "referring_domains", "referring_pages", "sample_anchors", "sample_sources"} <= set(rows[0])
+    broken = {u for u, (v, _) in web.expected_checks.items() if v == "broken"}
+    assert {r["url"] for r in rows} == broken
+    assert all(r["reason"] == web.expected_checks[r["url"]][1] for r in rows)
+    ranks = [int(r["referring_domains"]) for r in rows]
+    assert ranks == sorted(ranks, reverse=True)
+
+
+def _group(rows, key):
+    out = collections.defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
