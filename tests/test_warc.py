@@ -464,7 +464,7 @@ import json, sys
 from scrapy import Request, Spider
 from scrapy.crawler import CrawlerProcess
 
-base, output_uri, archive_checks, items_path = sys.argv[1:5]
+base, output_uri, archive_checks, items_path, ids = sys.argv[1:6]
 
 class SiteSpider(Spider):
     name = "site"
@@ -484,7 +484,8 @@ class SiteSpider(Spider):
 
 process = CrawlerProcess({
     "EXTENSIONS": {"crawler.warc.archive.WarcArchive": 500},
-    "WARC_ENABLED": True, "CRAWL_ID": "c1", "WORKER_ID": "w1", "OUTPUT_URI": output_uri,
+    "WARC_ENABLED": True, "OUTPUT_URI": output_uri,
+    **({"CRAWL_ID": "c1", "WORKER_ID": "w1"} if ids == "given" else {}),
     "WARC_ARCHIVE_CHECKS": archive_checks == "on",
     "FEEDS": {items_path: {"format": "jsonlines"}},
     "ROBOTSTXT_OBEY": False, "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
@@ -494,12 +495,12 @@ process.start()
 """
 
 
-def run_crawl(tmp_path: Path, base: str, archive_checks: str) -> tuple[Path, list[dict]]:
+def run_crawl(tmp_path: Path, base: str, archive_checks: str, ids: str) -> tuple[Path, list[dict]]:
     script = tmp_path / "crawl.py"
     script.write_text(CRAWL_SCRIPT)
     output_uri, items_path = tmp_path / "data", tmp_path / "items.jsonl"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, str(script), base, str(output_uri), archive_checks, str(items_path)],
+    result = subprocess.run([sys.executable, str(script), base, str(output_uri), archive_checks, str(items_path), ids],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -508,7 +509,7 @@ def run_crawl(tmp_path: Path, base: str, archive_checks: str) -> tuple[Path, lis
 
 
 def test_crawl_archives_every_fetched_response(tmp_path, site):
-    output_uri, items = run_crawl(tmp_path, site, "on")
+    output_uri, items = run_crawl(tmp_path, site, "on", "given")
 
     crawl_dir = output_uri / "warc" / "crawl=c1"
     files = sorted(crawl_dir.iterdir())
@@ -539,10 +540,15 @@ def test_crawl_archives_every_fetched_response(tmp_path, site):
 
 
 def test_link_checks_are_not_archived_when_switched_off(tmp_path, site):
-    output_uri, items = run_crawl(tmp_path, site, "off")
+    """Also without CRAWL_ID / WORKER_ID: the ids then come from crawler.runinfo, as for the Parquet tables."""
+    output_uri, items = run_crawl(tmp_path, site, "off", "defaults")
     by_path = {item["url"].removeprefix(site): item for item in items}
     assert by_path["/check"]["warc_location"] is None
-    assert by_path["/gz"]["warc_location"] is not None
-    files = sorted((output_uri / "warc" / "crawl=c1").iterdir())
+    (crawl_dir,) = (output_uri / "warc").iterdir()
+    assert re.fullmatch(r"crawl=\d{8}T\d{6}Z", crawl_dir.name)
+    assert by_path["/gz"]["warc_location"]["warc_filename"].startswith(f"warc/{crawl_dir.name}/")
+    files = sorted(crawl_dir.iterdir())
+    crawl = crawl_dir.name.removeprefix("crawl=")
+    assert all(re.fullmatch(rf"linkprospector-{crawl}-.+-\d+-\d{{14}}-\d{{5}}\.warc\.gz", f.name) for f in files)
     archived = {r.url.removeprefix(site) for path in files for r in iter_warc_responses(path)}
     assert archived == {"/", "/br", "/chunked", "/gz", "/old"}

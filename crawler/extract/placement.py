@@ -149,8 +149,9 @@ SCOPING_TAGS = frozenset(("article", "aside", "main", "nav", "section"))
 ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav", "section"))
 
 # Labels of one element. "content!" is a main-area container (its ancestors are wrappers), "content" a weak hint.
-CHROME = ("breadcrumb", "comments", "footer", "navigation", "header", "sidebar")
+CHROME_LABELS = frozenset(("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary"))
 ABSORBING = ("footer", "comments")
+WRAPPER_MIN_LINKS = 3  # main-content links needed before their common ancestors count as wrappers
 TOKEN_PRIORITY = ("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary", "content!", "content")
 
 _SPLIT = re.compile(r"[-_\s:./]+")
@@ -162,6 +163,13 @@ _COLUMN = re.compile(
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[A-Z0-9\"'“‘(\[¿¡À-ÖØ-Þ])|[。！？]+")
 _MAIN_BLOCKS = frozenset(("p", "head", "item", "cell", "code", "quote"))
+# A cheap superset of the main-area containers (element_label decides): main, role=main, articleBody, and
+# elements whose class or id may hold a content/body/text word.
+_CONTAINER_CANDIDATES = lxml.etree.XPath(
+    "//*[self::main or @role='main' or @itemprop='articleBody' or @itemprop='mainContentOfPage'"
+    " or contains(@class,'ontent') or contains(@class,'ody') or contains(@class,'ext')"
+    " or contains(@id,'ontent') or contains(@id,'ody') or contains(@id,'ext')]"
+)
 
 
 # --- per-site rules ---------------------------------------------------------------------------------------------
@@ -382,19 +390,16 @@ class _RunBuilder:
             self.length += 1
 
     def close(self) -> None:
-        text = "".join(self.parts)
-        stripped = text.rstrip()
-        lead = len(text) - len(text.lstrip())
-        run = Run(text=stripped.lstrip())
-        end_limit = len(stripped)
+        # add() never lets a run start with a space, so only the end needs trimming
+        run = Run(text="".join(self.parts).rstrip(), links=self.links)
         for element, (start, end) in self.spans.items():
-            start, end = min(max(start - lead, 0), end_limit - lead), min(max(end - lead, 0), end_limit - lead)
+            start, end = min(start, len(run.text)), min(end, len(run.text))
             while start < end and run.text[start] == " ":
                 start += 1
-            run.spans[element] = (start, max(start, end))
-            run.link_chars += len(run.text[start:end].strip())
-        run.links = self.links
-        self.runs.append(run)
+            run.spans[element] = (start, end)
+            run.link_chars += len(run.text[start:end].rstrip())
+        if run.text or run.spans:
+            self.runs.append(run)
         self.parts, self.length, self.spans, self.links = [], 0, {}, 0
 
 
@@ -470,7 +475,7 @@ def sentence_of(run: Run, start: int, end: int) -> str:
         if b_end <= start:
             first = b_end
         elif b_start >= end:
-            last = b_start + 1 if run.text[b_start] in ".!?…。！？" else b_start
+            last = b_end
             break
     sentence = run.text[first:last].strip()
     if len(sentence) <= SENTENCE_LIMIT:
@@ -517,7 +522,7 @@ def _walk_main(body, markers: dict) -> MainContent:
     return MainContent(kept=kept, text=collapse(" ".join(body.itertext())))
 
 
-def main_content(root, anchors) -> MainContent | None:
+def find_main_content(root, anchors) -> MainContent | None:
     """Run trafilatura on ``root`` and report which ``anchors`` it kept; None when it fails outright."""
     import trafilatura  # heavy import, only paid when main content is asked for
 
@@ -557,12 +562,19 @@ class _Page:
         self.labels: dict = {}
         self.runs: dict = {}  # block -> list[Run]
         self.run_of: dict = {}  # link element -> Run
-        wrappers: set = set()
-        for container in root.iter():
-            if isinstance(container.tag, str) and container.tag not in ("html", "body"):
-                if self.label(container) == "content!":
-                    wrappers.update(container.iterancestors())
-        self.wrappers = wrappers
+        self.containers = [e for e in _CONTAINER_CANDIDATES(root) if self.label(e) == "content!"]
+        self.wrappers = {ancestor for container in self.containers for ancestor in container.iterancestors()}
+
+    def add_main_holders(self, kept_links: list) -> None:
+        """Elements holding most of trafilatura's main-content links are wrappers too, whatever they are called
+        (page builders wrap whole articles in ``<header>``)."""
+        if len(kept_links) < WRAPPER_MIN_LINKS:
+            return
+        counts: dict = {}
+        for link in kept_links:
+            for ancestor in link.iterancestors():
+                counts[ancestor] = counts.get(ancestor, 0) + 1
+        self.wrappers.update(e for e, n in counts.items() if n * 2 >= len(kept_links))
 
     def label(self, element) -> str | None:
         try:
@@ -593,10 +605,8 @@ class _Page:
         nearest = weak = absorbing = None
         in_content = False
         for ancestor in link.iterancestors():
-            if ancestor in self.wrappers:
-                continue
             label = self.label(ancestor)
-            if label is None:
+            if label is None or (label in CHROME_LABELS and ancestor in self.wrappers):
                 continue
             if label == "breadcrumb":
                 return "breadcrumb", in_content
@@ -615,7 +625,7 @@ def _content_ancestors(root, anchors, main: MainContent | None, page: _Page) -> 
     """Elements holding the page's main area: ancestors-or-self of main/article containers and of kept links."""
     holders: set = set()
     markers = [e for e in root.iter("main", "article") if isinstance(e.tag, str)]
-    markers += [e for e, label in page.labels.items() if label == "content!"]
+    markers += page.containers
     if main is not None:
         markers += [anchors[i] for i in main.kept]
     for marker in markers:
@@ -721,11 +731,12 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         set(e for e in rule.xpath(root) if isinstance(e, lxml.etree._Element)) if rule.xpath is not None else None
         for rule in active
     ]
-    main = _run_main_content(root, anchors) if main_content else None
+    main = find_main_content(root, anchors) if main_content else None
     kept = main.kept if main is not None else {}
     runs = [page.run(link) for link in anchors]
     if main is not None and not kept and main.text:
         kept = {i: (None, None) for i, link in enumerate(anchors) if _context_in_main(runs[i], link, main.text)}
+    page.add_main_holders([anchors[i] for i in kept])
     holders = _content_ancestors(root, anchors, main, page)
     headings = _heading_map(root, set(anchors))
     first_kept, last_kept = (min(kept), max(kept)) if kept else (None, None)
@@ -760,6 +771,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
             )
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
+        heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
         rows.append(
             {
                 "region": region,
@@ -767,9 +779,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
                 "text_before": _clip_end(run.text[:start].rstrip(), TEXT_LIMIT),
                 "text_after": _clip_start(run.text[end:].lstrip(), TEXT_LIMIT),
                 "sentence": sentence_of(run, start, end) if is_running_text(run) else None,
-                "heading": _clip_start(collapse(heading.text_content()), TEXT_LIMIT) or None
-                if heading is not None
-                else None,
+                "heading": heading_text or None,
                 "paragraph_index": paragraph,
                 "position": position,
                 "links_in_block": run.links,
@@ -778,5 +788,3 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         )
     return rows
 
-
-_run_main_content = main_content

@@ -9,7 +9,8 @@ others' feet).
 ``<spider>:input`` and starts a new crawl; workers pop them atomically, so each entry is started by one worker.
 
 Keys, per spider: ``<spider>:input`` (list of JSON entries), ``<spider>:requests`` (sorted set, the queue),
-``<spider>:dupefilter`` (set of request fingerprints), ``<spider>:crawl_id``.
+``<spider>:dupefilter`` (set of request fingerprints), ``<spider>:crawl_id``, ``<spider>:busy:<worker>`` (a
+heartbeat with a TTL, set while a worker fetches).
 """
 
 from __future__ import annotations
@@ -79,10 +80,19 @@ class SharedInput:
     def pending(self) -> int:
         return self.server.llen(self.input_key)
 
+    def beat(self, worker: str, ttl: int = 15) -> None:
+        """Tell the other workers that this one is still fetching (and may still feed the queue)."""
+        self.server.set(f"{self.name}:busy:{worker}", 1, ex=ttl)
+
+    def others_busy(self, worker: str) -> bool:
+        mine = f"{self.name}:busy:{worker}"
+        return any(key != mine for key in self.server.scan_iter(f"{self.name}:busy:*", count=1000))
+
 
 class IdleTimer:
-    """Decides when a cluster worker with nothing to do may exit: after ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds
-    idle, since another worker may still be parsing a page that will feed the shared queue."""
+    """Decides when a cluster worker with nothing to do may exit: once no worker has fetched anything for
+    ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds. While any other worker is busy (``SharedInput.beat``), it may still
+    feed the shared queue, so an idle worker waits for it rather than leaving the crawl short-handed."""
 
     def __init__(self, max_idle: float):
         self.max_idle = max_idle

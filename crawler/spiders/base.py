@@ -10,6 +10,7 @@ workers to feed the shared queue before they exit.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Iterable
 
 import scrapy
@@ -17,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.frontier.cluster import IdleTimer, SharedInput
+from crawler.runinfo import worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +43,18 @@ class FrontierSpider(scrapy.Spider):
         spider.shared = SharedInput(redis_url, spider.name) if redis_url else None
         spider.idle = IdleTimer(crawler.settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE"))
         spider._last_activity = None
+        spider._last_beat = 0.0
+        spider.worker = worker_id(crawler.settings)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        if spider.shared is not None:
+            crawler.signals.connect(spider._on_response, signal=signals.response_received)
         return spider
+
+    def _on_response(self) -> None:
+        now = time.monotonic()
+        if now - self._last_beat > 2:  # one Redis write every 2 s at most, not one per response
+            self._last_beat = now
+            self.shared.beat(self.worker)
 
     def local_entries(self) -> list[dict]:
         spec = getattr(self, self.input_arg, None)
@@ -78,7 +90,7 @@ class FrontierSpider(scrapy.Spider):
                     self.crawler.engine.crawl(request)
             raise DontCloseSpider
         activity = self.crawler.stats.get_value("downloader/response_count", 0)
-        if activity != self._last_activity:
+        if activity != self._last_activity or self.shared.others_busy(self.worker):
             self._last_activity = activity
             self.idle.reset()
         if self.idle.keep_waiting():

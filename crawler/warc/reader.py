@@ -16,7 +16,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import brotli
 from warcio.archiveiterator import ArchiveIterator
@@ -77,7 +77,8 @@ class ReadStats:
 
 
 def expand_paths(spec: str) -> list[str]:
-    """Expand a comma-separated list of paths and globs (``**`` allowed) into sorted, de-duplicated paths.
+    """Expand a comma-separated list of paths and globs (``**`` allowed) into files: in the order given, each
+    glob's matches sorted, duplicates dropped.
 
     Raises ``FileNotFoundError`` naming the part that matched nothing, so a typo never reads as "zero records".
     """
@@ -85,7 +86,7 @@ def expand_paths(spec: str) -> list[str]:
     for part in (part.strip() for part in spec.split(",")):
         if not part:
             continue
-        if glob.has_magic(part):
+        if any(char in part for char in "*?["):
             matches = sorted(path for path in glob.glob(part, recursive=True) if os.path.isfile(path))
         else:
             matches = [part] if os.path.isfile(part) else []
@@ -185,7 +186,8 @@ def _read_response(record, records: ArchiveIterator, filename: str, record_type:
         stored = ChunkedDataReader(io.BytesIO(stored)).read()  # falls back to the bytes as-is if not chunked
     outcome = None
     try:
-        body = decode_content(stored, http.get_header("Content-Encoding"), max_body)
+        codings = ", ".join(value for name, value in http.headers if name.lower() == "content-encoding")
+        body = decode_content(stored, codings, max_body)
     except BodyTooLarge:
         return None, "oversized"
     except UndecodableBody as exc:

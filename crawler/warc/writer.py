@@ -119,11 +119,8 @@ class RollingWarcWriter:
             warc_headers_dict={"WARC-Type": "response", "WARC-Record-ID": StatusAndHeadersParser.make_warc_id(),
                                "WARC-Concurrent-To": request_id, **shared},
         )
-        self._warc.write_record(request)
-        response_start = self._buffer.tell()
-        self._warc.write_record(response)
-        location = WarcLocation(self._name, self._size + response_start, self._buffer.tell() - response_start)
-        self._append_buffer()
+        _, response_offset, end = self._append(request, response)
+        location = WarcLocation(self._name, response_offset, end - response_offset)
         if self._size >= self.max_size:
             self.close()
         return location
@@ -166,15 +163,19 @@ class RollingWarcWriter:
             warc_headers_dict={"WARC-Type": "warcinfo", "WARC-Filename": name},
         )
         self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
-        self._warc.write_record(warcinfo)
-        self._append_buffer()
+        self._append(warcinfo)
 
-    def _append_buffer(self) -> None:
-        """Write the buffered records with one system call; on failure (disk full) cut the file back to its last
-        complete record, so the file never holds half a record followed by good ones."""
-        data = self._buffer.getvalue()
+    def _append(self, *records) -> list[int]:
+        """Append records, each its own gzip member, with one system call; return the offset of each record and
+        the new end of file. On failure (disk full) the file is cut back to its last complete record, so it never
+        holds half a record followed by good ones."""
         self._buffer.seek(0)
         self._buffer.truncate()
+        offsets = []
+        for record in records:
+            offsets.append(self._size + self._buffer.tell())
+            self._warc.write_record(record)
+        data = memoryview(self._buffer.getvalue())
         try:
             written = 0
             while written < len(data):
@@ -184,6 +185,7 @@ class RollingWarcWriter:
             self._file.seek(self._size)
             raise
         self._size += written
+        return [*offsets, self._size]
 
 
 def _stored_headers(headers: list[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
