@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.dataset as ds
 
-REPO = Path(__file__).resolve().parents[1]
+from demo.commands import REPO
+from demo.commands import crawl_command as demo_crawl_command
 
 # Short timeouts and backoffs so a test crawl of the whole test web takes seconds; the semantics are unchanged.
 FAST_CHECKS = {"CHECK_TIMEOUT": "2", "CHECK_BACKOFF": "0.2", "CHECK_RETRY_AFTER_MAX": "3", "DOWNLOAD_TIMEOUT": "5"}
@@ -37,23 +37,10 @@ def read_table(out: Path, name: str) -> list[dict]:
 
 
 def crawl_command(spider: str, out: Path, web, args: dict, settings: dict | None = None, stats_file: Path | None = None) -> list[str]:
-    overrides = ",".join(f"{h}={ip}" for h, ip in web.dns_overrides.items())
-    merged = {
-        "OUTPUT_URI": str(out),
-        "DNS_OVERRIDES": overrides,
-        "DNS_OVERRIDES_STRICT": "True",
-        "LOG_LEVEL": "INFO",
-        **FAST_CHECKS,
-        **(settings or {}),
-    }
+    merged = {"LOG_LEVEL": "INFO", **FAST_CHECKS, **(settings or {})}
     if stats_file:
         merged["STATS_FILE"] = str(stats_file)
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
-    for k, v in args.items():
-        cmd += ["-a", f"{k}={v}"]
-    for k, v in merged.items():
-        cmd += ["-s", f"{k}={v}"]
-    return cmd
+    return demo_crawl_command(spider, out, web, args, merged)
 
 
 def run_crawl(spider: str, out: Path, web, args: dict, settings: dict | None = None, env: dict | None = None, timeout: float = 240) -> Crawl:

@@ -1,0 +1,184 @@
+"""Plain functions, tested without Twisted: URLs, seeds, DNS overrides, verdicts, the Redis JSON serializer, link
+extraction and the Parquet part writer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pyarrow.parquet as pq
+import pytest
+from scrapy import Request
+from scrapy.utils.request import request_from_dict
+
+from crawler.checks import verdict as v
+from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
+from crawler.extract.links import extract_links
+from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
+from crawler.frontier import serializer
+from crawler.seeds import read_seeds
+from crawler.urls import normalize_url, registered_domain, resolve_href
+from pipelines.parquet import PartWriter
+
+
+# --- URLs
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("HTTP://WWW.Example.COM:80/a/../b?z=1&a=2#frag", "http://www.example.com/b?z=1&a=2"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com:443/x y", "https://example.com/x%20y"),
+        ("http://example.com:8080/p", "http://example.com:8080/p"),
+        ("https://Café.com/ü", "https://xn--caf-dma.com/%C3%BC"),
+    ],
+)
+def test_normalize_url(raw, expected):
+    assert normalize_url(raw) == expected
+
+
+def test_resolve_href_skips_non_targets():
+    base = "https://a.com/dir/page.html"
+    assert resolve_href("//cdn.b.org/x", base) == ("https://cdn.b.org/x", None)
+    assert resolve_href("../up.html#top", base) == ("https://a.com/up.html", None)
+    for href, reason in [("mailto:x@a.com", "mailto"), ("JavaScript:void(0)", "javascript"), ("tel:+1", "tel"),
+                         ("data:text/plain,hi", "data"), ("#top", "fragment"), ("  ", "empty"), ("http://a.com:99999/", "invalid")]:
+        assert resolve_href(href, base) == (None, reason)
+
+
+def test_registered_domain_uses_the_bundled_suffix_list():
+    assert registered_domain("blog.example.co.uk") == "example.co.uk"
+    assert registered_domain("a.b.trail-running-club.org") == "trail-running-club.org"
+    assert registered_domain("127.0.0.1") == "127.0.0.1"
+
+
+# --- seeds
+def test_seed_file_reports_bad_lines_and_keeps_the_rest(tmp_path):
+    f = tmp_path / "seeds.txt"
+    f.write_text("# comment\nexample.com\n\nhttps://blog.example.org/start  # inline note\nftp://x.com\nno dots\nexample.com\n-bad-.com\n")
+    seeds, errors = read_seeds(str(f))
+    assert seeds == ["http://example.com/", "https://blog.example.org/start"]
+    assert [(e.line, e.message) for e in errors] == [(5, "unsupported scheme 'ftp'"), (6, "contains whitespace"), (8, "not a valid host name")]
+    assert "seed line 5" in str(errors[0])
+
+
+def test_seed_list_on_the_command_line():
+    assert read_seeds("a.com,https://b.org/x") == (["http://a.com/", "https://b.org/x"], [])
+
+
+# --- DNS overrides
+def test_dns_overrides_parse_and_strict_lookup():
+    overrides = parse_overrides("Site.com=127.0.0.5, flaky.com=SERVFAIL")
+    assert overrides == {"site.com": "127.0.0.5", "flaky.com": "SERVFAIL"}
+    assert lookup("SITE.com.", overrides, strict=True) == "127.0.0.5"
+    assert lookup("127.0.0.9", overrides, strict=True) == "127.0.0.9"
+    with pytest.raises(NXDomainError):
+        lookup("unknown-name.com", overrides, strict=True)  # answered without any resolver
+    assert failure_kind("unknown-name.com") is NXDomainError
+    with pytest.raises(TemporaryDNSError):
+        lookup("flaky.com", overrides, strict=True)
+    assert failure_kind("flaky.com") is TemporaryDNSError
+    with pytest.raises(ValueError, match="host=ip"):
+        parse_overrides("nonsense")
+
+
+# --- verdicts
+@pytest.mark.parametrize(
+    "status, headers, expected",
+    [
+        (404, {}, ("broken", "http_404")), (410, {}, ("broken", "http_410")), (418, {}, ("broken", "http_4xx")),
+        (500, {}, ("broken", "http_5xx")), (429, {}, ("unknown", "rate_limited")), (403, {}, ("unknown", "blocked")),
+        (403, {"cf-mitigated": "challenge"}, ("unknown", "blocked")), (999, {}, ("unknown", "blocked")),
+        (503, {"cf-mitigated": "challenge"}, ("unknown", "blocked")), (401, {}, ("unknown", "blocked")),
+        (200, {}, None), (206, {}, None),
+    ],
+)
+def test_status_verdict(status, headers, expected):
+    assert v.status_verdict(status, headers) == expected
+
+
+def test_retry_after_seconds_and_http_date():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert v.parse_retry_after("120") == 120
+    later = (now + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert v.parse_retry_after(later, now=now) == pytest.approx(30)
+    assert v.parse_retry_after("soon") is None and v.parse_retry_after(None) is None
+
+
+def test_soft_404_and_parked_signals():
+    assert v.redirect_verdict("http://a.com/blog/2019/post.html", ["http://a.com/"]) == ("broken", "soft_404")
+    assert v.redirect_verdict("http://a.com/", ["https://a.com/"]) is None  # the home page moving to https is fine
+    assert v.redirect_verdict("http://old.com/", ["https://www.hugedomains.com/domain_profile.cfm?d=old.com"]) == ("broken", "parked")
+    assert v.redirect_verdict("http://a.com/x", ["http://a.com/y"]) is None
+    assert v.body_verdict("Page Not Found", None, "") == ("broken", "soft_404")
+    assert v.body_verdict("Oops", "Error 404", "") == ("broken", "soft_404")
+    assert v.body_verdict("example.net", None, "This domain is for sale! Make an offer.") == ("broken", "parked")
+    assert v.body_verdict("How we found our 4040 bees", "Beekeeping", "") == ("ok", "ok")
+
+
+# --- pages and links
+def test_decode_parse_and_page_facts():
+    body = '<html><head><meta charset="windows-1252"><title>Caf\xe9</title><base href="/sub/">'.encode("cp1252")
+    body += b'<link rel="canonical" href="c"><meta name="robots" content="NOINDEX, follow"></head><body><h1> A  b </h1></body></html>'
+    text, encoding = decode_html(body, "text/html")
+    assert encoding in ("cp1252", "windows-1252") and "Café" in text
+    facts = page_facts(parse_html(text), "http://a.com/x/y.html")
+    assert (facts.base_url, facts.title, facts.h1) == ("http://a.com/sub/", "Café", "A b")
+    assert facts.canonical_url == "http://a.com/sub/c" and facts.meta_robots == "noindex, follow"
+    with pytest.raises(UnparseablePage):
+        parse_html("   ")
+    assert is_html(None, b"<!DOCTYPE html><html>") and not is_html("application/pdf")
+
+
+def test_extract_links_rows():
+    html = """<html><body><nav><a href="/in">Home</a></nav>
+      <p>Read <a href="https://other.org/x#f" rel="NoFollow Sponsored">the   study</a>.</p>
+      <a href="https://sub.a.com/"><img src="i.png" alt="Logo"></a> <a href="mailto:x@a.com">m</a>
+      <map><area href="https://map.net/" alt="Region"></map><a name="anchor-only">x</a></body></html>"""
+    links = extract_links(parse_html(html), "https://a.com/page", "https://a.com/page")
+    rows = links.rows
+    assert [r["target_url"] for r in rows] == ["https://a.com/in", "https://other.org/x", "https://sub.a.com/", "https://map.net/"]
+    assert [r["external"] for r in rows] == [False, True, False, True]
+    assert rows[1]["anchor_text"] == "the study" and rows[1]["rel"] == ["nofollow", "sponsored"]
+    assert rows[1]["nofollow"] and rows[1]["sponsored"] and not rows[1]["ugc"]
+    assert (rows[2]["anchor_text"], rows[2]["link_type"]) == ("Logo", "image")
+    assert (rows[3]["tag"], rows[3]["anchor_text"]) == ("area", "Region")
+    assert links.skipped == {"mailto": 1} and len(links.elements) == 4
+    assert rows[1]["xpath"] == "/html/body/p/a"
+
+
+# --- Redis serialization
+def test_json_serializer_round_trips_requests_and_refuses_pickle():
+    class Spider:
+        def parse_page(self, response):
+            pass
+
+    spider = Spider()
+    request = Request("http://a.com/x", method="HEAD", headers={"Range": "bytes=0-9"}, body=b"\x00\xff",
+                      meta={"site": "a.com", "depth": 2}, priority=-2, callback=spider.parse_page)
+    data = serializer.dumps(request.to_dict(spider=spider))
+    assert isinstance(data, str) and "a.com" in data
+    back = request_from_dict(serializer.loads(data.encode()), spider=spider)
+    assert (back.url, back.method, back.body, back.meta, back.priority) == (request.url, "HEAD", b"\x00\xff", request.meta, -2)
+    assert back.headers[b"Range"] == b"bytes=0-9" and back.callback == spider.parse_page
+    import pickle
+
+    with pytest.raises(ValueError):
+        serializer.loads(pickle.dumps({"evil": 1}))
+
+
+# --- Parquet parts
+def test_part_writer_rolls_and_renames_only_complete_files(tmp_path):
+    w = PartWriter("checks", tmp_path, "w1", rows_per_file=5, row_group_size=2, compression="zstd")
+    rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(timezone.utc)} for i in range(12)]
+    w.add(rows[:3])
+    assert list(tmp_path.glob("*.parquet")) == []  # a part being written is invisible to readers
+    assert [p.name for p in tmp_path.iterdir()] == ["_part-w1-00000.parquet.tmp"]
+    w.add(rows[3:7])  # 7 rows >= 5: the part is complete and appears
+    assert [p.name for p in tmp_path.glob("*.parquet")] == ["part-w1-00000.parquet"]
+    w.add(rows[7:])
+    w.close()
+    files = sorted(tmp_path.glob("*.parquet"))
+    assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00001.parquet"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("_")]
+    urls = [u for f in files for u in pq.read_table(f).column("url").to_pylist()]
+    assert sorted(urls) == [r["url"] for r in rows]
+    assert pq.read_schema(files[0]).metadata[b"linkprospector.table"] == b"checks"
