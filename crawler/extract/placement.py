@@ -104,34 +104,34 @@ LINK_TAGS = ("a", "area")
 
 # --- vocabulary of id/class words -----------------------------------------------------------------------------
 BREADCRUMB_WORDS = frozenset(("breadcrumb", "breadcrumbs", "crumb", "crumbs", "breadcrumbtrail"))
-COMMENT_WORDS = frozenset(
-    ("comment", "comments", "commentlist", "respond", "disqus", "signature", "signatures", "sig", "signaturecontainer")
-)
+COMMENT_WORDS = frozenset(("comment", "comments", "commentlist", "respond", "disqus", "signature", "signatures", "signaturecontainer"))
 # "3 comments" links and counters in a post's meta line are not the comments section
 COMMENT_POINTER_WORDS = frozenset(("link", "links", "count", "counter", "number", "num", "icon", "btn", "button", "bubble", "total"))
 FOOTER_WORDS = frozenset(("footer", "colophon", "copyright", "sitefooter", "pagefooter", "globalfooter"))
 HEADER_WORDS = frozenset(("header", "masthead", "topbar", "siteheader", "globalheader", "branding"))
-# header/footer of a content item, not of the site: entry-footer, card-header, blockquote-footer...
+# header/footer of a content item, not of the site: entry-footer, card-header, message-footer, blockquote-footer...
 ITEM_WORDS = frozenset(
-    "entry post article card panel modal dialog comment comments item product story table teaser media section box "
-    "author blockquote quote figure caption list".split()
+    "entry post article card panel modal dialog comment comments item product story table teaser media box author "
+    "blockquote quote figure caption list message question answer".split()
 )
-ITEM_HEADER_WORDS = ITEM_WORDS | {"page", "archive", "widget", "title"}
+ITEM_HEADER_WORDS = ITEM_WORDS | {"page", "archive", "widget", "title", "section", "hero", "intro"}
 NAV_WORDS = frozenset(
     "nav navs navbar navigation navi menu menus menubar megamenu submenu topnav subnav sidenav mainnav sitenav "
     "navlinks navlist pagination pager paging toc tableofcontents dropdown".split()
 )
-SIDEBAR_WORDS = frozenset(("sidebar", "sidebars", "widget", "widgets", "widgetarea", "rail", "sidecol", "aside"))
+SIDEBAR_WORDS = frozenset(("sidebar", "sidebars", "widgetarea", "rail", "sidecol", "aside"))
+WIDGET_WORDS = frozenset(("widget", "widgets"))
 SIDE_PARTS = frozenset(("bar", "col", "column", "rail", "panel"))
 COMPLEMENTARY_WORDS = frozenset(
-    "related relatedposts yarpp share sharing sharedaddy addtoany sharethis social socials ad ads advert adverts "
-    "advertisement adsbygoogle sponsor sponsors promo".split()
+    "related relatedposts similar yarpp share sharing sharedaddy addtoany sharethis social socials ad ads advert "
+    "adverts advertisement adsbygoogle sponsor sponsors promo".split()
 )
 CONTENT_WORDS = frozenset("content main article entry entries post posts story postbody hentry prose markdown".split())
 CONTENT_SUBJECT_WORDS = frozenset(("entry", "post", "article", "story", "main"))
 CONTENT_PART_WORDS = frozenset(("content", "body", "text"))
 STRONG_CONTENT_TOKENS = frozenset(("postbody", "articlebody", "maincontent", "entrycontent", "storybody"))
-STATE_WORDS = frozenset("has no with without is toggle toggled open opened closed hidden show hide js".split())
+# state and negation: "menu-open", "no-sidebar", "has-sidebar", "navigation-not-searchable" claim no region
+STATE_WORDS = frozenset("has no not with without is toggle toggled open opened closed hidden show hide js".split())
 BUILDER_PREFIXES = ("elementor", "et_pb", "vc_", "wpb_", "fl-", "jet-", "uagb-", "wp-block", "kb-", "gb-")
 IGNORED_PREFIXES = ("tag-", "category-", "categories-", "format-", "post-format-")
 
@@ -145,19 +145,22 @@ ROLE_LABELS = {
     "main": "content!",
     "article": "content",
 }
-SCOPING_TAGS = frozenset(("article", "aside", "main", "nav", "section"))
-ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav", "section"))
+# HTML-AAM scoping, without <section>: themes use it as a plain wrapper far too often
+SCOPING_TAGS = frozenset(("article", "aside", "main", "nav"))
+ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav"))
 
-# Labels of one element. "content!" is a main-area container (its ancestors are wrappers), "content" a weak hint.
+# Labels of one element: the regions, plus "complementary" (related/share/ad boxes, a weak sidebar), "content!"
+# (a main-area container: its ancestors are wrappers) and "content" (a weak content hint).
 CHROME_LABELS = frozenset(("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary"))
-ABSORBING = ("footer", "comments")
+ABSORBING = frozenset(("footer", "comments", "sidebar"))
+ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank an element's landmark
+TOKEN_PRIORITY = ("navigation", "header", "widget", "complementary", "content!", "content")
 WRAPPER_MIN_LINKS = 3  # main-content links needed before their common ancestors count as wrappers
-TOKEN_PRIORITY = ("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary", "content!", "content")
 
 _SPLIT = re.compile(r"[-_\s:./]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _COLUMN = re.compile(
-    r"^(?:(?:col|span|column|columns|cell|grid)(?:-(?:xs|sm|md|lg|xl|xxl))?(?:-(\d+))?|span(\d+)|(?:small|medium|large)-(\d+)"
+    r"^(?:(?:col|span|column|columns|cell)(?:-(?:xs|sm|md|lg|xl|xxl))?(?:--?(\d+))?|span(\d+)|(?:small|medium|large)-(\d+)"
     r"|(?:\w+:)?w-(\d+)/(\d+)|(?:\w+:)?col-span-(\d+)|pure-u(?:-\w+)?-(\d+)-(\d+))$"
 )
 _WS = re.compile(r"\s+")
@@ -253,9 +256,10 @@ def token_labels(token: str) -> frozenset[str]:
         labels.add("header")
     if words & NAV_WORDS:
         labels.add("navigation")
-    builder = lowered.startswith(BUILDER_PREFIXES)
+    if words & WIDGET_WORDS and not lowered.startswith(BUILDER_PREFIXES):
+        labels.add("widget")
     if (
-        (words & SIDEBAR_WORDS and not builder)
+        words & SIDEBAR_WORDS
         or lowered == "secondary"
         or ("side" in words and words & SIDE_PARTS)
         or (words & {"left", "right"} and words & (SIDE_PARTS | {"sidebar"}))
@@ -302,25 +306,28 @@ def _landmark(element) -> str | None:
 
 
 def element_label(element) -> str | None:
-    """The one label an element carries, or None; see the module docstring for the order."""
+    """The one label an element carries, or None. Strongest first: breadcrumb markers, a main-area container, the
+    absorbing class labels (comments, footer, sidebar), the landmark, then the other class labels; a ``widget``
+    token counts as sidebar only when nothing else on the element names a region (Blogger's ``widget Header``)."""
     aria = (element.get("aria-label") or "").lower()
-    itemtype = element.get("itemtype") or ""
-    if "breadcrumb" in aria or "BreadcrumbList" in itemtype:
+    if "breadcrumb" in aria or "BreadcrumbList" in (element.get("itemtype") or ""):
         return "breadcrumb"
-    if element.get("itemprop") in ("articleBody", "mainContentOfPage"):
+    if element.tag == "main" or element.get("itemprop") in ("articleBody", "mainContentOfPage"):
         return "content!"
     labels = set()
     for token in _tokens(element):
         labels |= token_labels(token)
-    for strong in ("breadcrumb", "comments", "footer"):
-        if strong in labels:
-            return strong
+    if element.tag in ("header", "footer") and _scoped(element, SCOPING_TAGS):
+        labels -= {"header", "footer"}  # the tag already says whose header/footer it is: the article's
+    for label in ABSORBING_FIRST:
+        if label in labels:
+            return label
     landmark = _landmark(element)
     if landmark is not None:
         return landmark
     for label in TOKEN_PRIORITY:
         if label in labels:
-            return label
+            return "sidebar" if label == "widget" else label
     return None
 
 
@@ -604,7 +611,7 @@ class _Page:
         """The region the ancestors decide (rule 2), and whether a content-like container encloses the link."""
         nearest = weak = absorbing = None
         in_content = False
-        for ancestor in link.iterancestors():
+        for ancestor in (link, *link.iterancestors()):
             label = self.label(ancestor)
             if label is None or (label in CHROME_LABELS and ancestor in self.wrappers):
                 continue
@@ -612,7 +619,7 @@ class _Page:
                 return "breadcrumb", in_content
             if label in ABSORBING:
                 absorbing = label
-            elif label in ("navigation", "header", "sidebar"):
+            elif label in ("navigation", "header"):
                 nearest = nearest or label
             elif label == "complementary":
                 weak = weak or "sidebar"
@@ -645,7 +652,15 @@ def _link_density(element, cache: dict) -> tuple[float, int]:
     return cache[element]
 
 
-def _side_column(link, holders: set, density_cache: dict) -> str | None:
+def _inside_article(element, page: _Page) -> bool:
+    """Columns inside an article or its body are the article's own layout, not the page's."""
+    return any(
+        a.tag == "article" or (page.label(a) == "content!" and a.tag != "main" and a.get("role") != "main")
+        for a in element.iterancestors()
+    )
+
+
+def _side_column(link, holders: set, page: _Page, density_cache: dict) -> str | None:
     """Rule 3: 'navigation' or 'sidebar' when the link sits in a layout column beside the main content column."""
     for column in link.iterancestors():
         if column in holders:
@@ -654,7 +669,7 @@ def _side_column(link, holders: set, density_cache: dict) -> str | None:
         if width is None:
             continue
         parent = column.getparent()
-        if parent is None:
+        if parent is None or _inside_article(column, page):
             return None
         siblings = [s for s in parent if isinstance(s.tag, str) and s is not column]
         for sibling in siblings:
@@ -750,7 +765,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         if region is None:
             region, in_content = page.chrome(link)
         if region is None:
-            region = _side_column(link, holders, density_cache)
+            region = _side_column(link, holders, page, density_cache)
         if region is None:
             if index in kept or in_content:
                 region = "content"
