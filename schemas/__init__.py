@@ -31,7 +31,7 @@ PAGES = pa.schema(
         ("meta_robots", pa.string()),
         ("x_robots_tag", pa.string()),
         ("canonical_url", pa.string()),
-        ("parse_status", pa.string()),  # parsed | not_html | unparseable | http_error | fetch_error | offsite_redirect
+        ("parse_status", pa.string()),  # parsed | redirect | not_html | unparseable | http_error | fetch_error | offsite_redirect
         ("fetch_error", pa.string()),  # the network error when no answer came
         ("links_count", pa.int32()),
         ("redirect_chain", pa.list_(pa.string())),
@@ -92,8 +92,40 @@ CHECKS = pa.schema(
     ]
 )
 
-TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS}
-VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1}
+# One row per row of a backlinks input (crawler/backlinks/): is the link you earned still there, and how.
+BACKLINKS = pa.schema(
+    [
+        ("source_url", pa.string()),  # the page that should link to you (normalized)
+        ("target", pa.string()),  # normalized spec: a URL, domain:example.com, or a URL prefix ending in *
+        ("input_line", pa.int32()),  # the row's line in the input file
+        ("link_state", pa.string()),  # live | degraded | lost | unverified
+        ("reason", pa.string()),  # why lost or unverified (null when live or degraded)
+        ("flags", pa.list_(pa.string())),  # what weakens a link that is there: nofollow, anchor_changed...
+        ("matches", pa.int32()),  # links on the page that match the target
+        ("found_url", pa.string()),  # the best matching link's href (normalized); the columns below describe it
+        ("anchor_text", pa.string()),
+        ("rel", pa.list_(pa.string())),
+        ("link_type", pa.string()),  # text | image
+        ("region", pa.string()),  # placement: content | navigation | header | footer | sidebar | ...
+        ("in_main_content", pa.bool_()),
+        ("text_before", pa.string()),
+        ("text_after", pa.string()),
+        ("xpath", pa.string()),
+        ("expected_anchor", pa.string()),
+        ("expected_rel", pa.string()),  # sorted nofollow/sponsored/ugc tokens; '' = expected followed
+        ("http_status", pa.int32()),  # of the final answer
+        ("final_url", pa.string()),  # after redirects
+        ("redirect_chain", pa.list_(pa.string())),  # every URL after the first, in order
+        ("canonical_url", pa.string()),
+        ("meta_robots", pa.string()),
+        ("x_robots_tag", pa.string()),
+        ("error", pa.string()),  # the network error, when no answer came
+        ("checked_at", TS),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS, "backlinks": BACKLINKS}
+VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1, "backlinks": 1}
 
 
 def schema_for(table: str) -> pa.Schema:

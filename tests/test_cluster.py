@@ -53,8 +53,9 @@ def test_two_workers_crawl_what_one_machine_crawls(single, web, redis_url, tmp_p
 
     web.reset_counters()
     out = tmp_path / "lake"
-    # Few slots per worker, so one worker cannot drain the tiny shared queue before the other polls it.
-    settings = {"MAX_IDLE_TIME_BEFORE_CLOSE": "2", "CONCURRENT_REQUESTS": "2"}
+    # An idle Scrapy engine polls its scheduler every 5 s: with few slots and a delay per host, the first worker
+    # cannot drain the tiny shared queue before the second one polls it, so both really share the crawl.
+    settings = {"MAX_IDLE_TIME_BEFORE_CLOSE": "2", "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.5"}
     workers = [
         start_worker("prospects", out, web, {}, {**settings, "WORKER_ID": f"w{i}"}, env, tmp_path / f"w{i}.log")
         for i in (1, 2)

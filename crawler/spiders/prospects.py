@@ -26,12 +26,12 @@ from crawler.extract.page import UnparseablePage, decode_html, is_html, mime_typ
 from crawler.items import CheckItem, PageItem
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider
-from crawler.urls import host_of, site_of
+from crawler.urls import host_of, resolve_href, site_of
 
 logger = logging.getLogger(__name__)
 
 _SKIP_SUFFIXES = tuple(f".{ext}" for ext in IGNORED_EXTENSIONS)  # images, archives, media, office files...
-PAGE_STATUSES = list(range(400, 600))  # let error pages reach the callback (redirects are still followed)
+PAGE_STATUSES = list(range(300, 600))  # redirects and error pages reach the callback: each is a row
 
 
 class ProspectsSpider(FrontierSpider):
@@ -71,7 +71,7 @@ class ProspectsSpider(FrontierSpider):
             callback=self.parse_page,
             errback=self.page_failed,
             priority=-depth,
-            meta={"site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES},
+            meta={"site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES, "dont_redirect": True},
         )
 
     # --- pages
@@ -89,7 +89,7 @@ class ProspectsSpider(FrontierSpider):
         if n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
-        redirects = meta.get("redirect_urls") or []
+        redirects = meta.get("redirect_urls") or []  # only from a meta refresh: HTTP redirects come here as 3xx
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         page = {
             "url": redirects[0] if redirects else response.url,
@@ -107,6 +107,15 @@ class ProspectsSpider(FrontierSpider):
             **(meta.get("warc_location") or {}),
         }
         self.crawler.stats.inc_value("pages/crawled")
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            # A redirect is a row of its own (SEO audits list them) and its target a page like any other: the
+            # rows then do not depend on which of two URLs of the same page the crawl met first.
+            target, _ = resolve_href(location.decode("latin-1"), response.url)
+            yield PageItem({**page, "final_url": target, "redirect_chain": [target] if target else [], "parse_status": "redirect"})
+            if target and site_of(target) == site:
+                yield self.page_request(target, site, depth)
+            return
         if response.status >= 400:
             yield PageItem({**page, "parse_status": "http_error"})
             return

@@ -1,0 +1,138 @@
+"""Spider ``backlinks``: are the links you earned still there, still followed, in the content, on an indexable page?
+
+``scrapy crawl backlinks -a input=PATH`` (CSV ``source_url,target[,expected_anchor,expected_rel]`` or JSONL, see
+``crawler/backlinks/inputs.py``); in cluster mode ``scrapy seed backlinks PATH`` fills the shared input instead.
+
+Each source page is fetched once, however many input rows name it, and every row becomes one ``backlinks`` row
+with its state (``crawler/backlinks/decide.py``). The fetch is Scrapy's own: robots.txt is obeyed
+(RobotsTxtMiddleware's refusal reaches the errback: ``robots_disallowed``), redirects are followed
+(``redirect_urls`` is the chain), 5xx, 429 and timeouts are retried by RetryMiddleware before they count, and 4xx/5xx
+answers reach the callback. Source requests are never deduplicated: a source that redirects to another listed
+source must still get its own rows.
+
+Placement (region, main content, text around the link) is computed only on pages where some row's target
+matched, and for all the page's anchors: the placement of one link depends on the others (main-content links
+decide the page's wrappers and the position rule), so the columns mean what they mean in the ``links`` table.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawler.backlinks.decide import UNVERIFIED, Decision, SourcePage, decide, failure_decision, status_decision
+from crawler.backlinks.inputs import read_input
+from crawler.backlinks.rows import BacklinksItem, backlink_row
+from crawler.backlinks.targets import parse_target
+from crawler.extract.links import extract_links
+from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
+from crawler.extract.placement import compile_rules, place_links
+from crawler.spiders.base import FrontierSpider
+from crawler.urls import host_of, normalize_url
+
+logger = logging.getLogger(__name__)
+
+# Every final status reaches the callback; 3xx stay out so that RedirectMiddleware follows redirects.
+SOURCE_STATUSES = [*range(400, 600), 999]
+
+
+class BacklinksSpider(FrontierSpider):
+    name = "backlinks"
+    input_arg = "input"
+
+    def __init__(self, input: str | None = None, **kwargs):  # noqa: A002 - the documented argument name
+        super().__init__(**kwargs)
+        self.input = input
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.region_rules = compile_rules(crawler.settings.get("LINK_REGION_RULES"))
+        return spider
+
+    # --- input
+    @classmethod
+    def read_input(cls, spec: str):
+        return read_input(spec)
+
+    def requests_for(self, entry: dict):
+        yield scrapy.Request(
+            entry["source_url"],
+            callback=self.parse_source,
+            errback=self.source_failed,
+            dont_filter=True,
+            meta={"entry": entry, "handle_httpstatus_list": SOURCE_STATUSES},
+        )
+
+    # --- answers
+    def parse_source(self, response: Response):
+        entry = response.meta["entry"]
+        expectations = entry["expectations"]
+        headers = {k.decode("latin-1").lower(): v[-1].decode("latin-1") for k, v in response.headers.items() if v}
+        content_type = headers.get("content-type")
+        page = SourcePage(
+            url=entry["source_url"],
+            final_url=normalize_url(response.url),
+            http_status=response.status,
+            redirect_chain=redirect_chain(response.request),
+            x_robots_tags=tuple(v.decode("latin-1") for v in response.headers.getlist(b"X-Robots-Tag")),
+        )
+        judged = status_decision(response.status, headers)
+        if judged is not None:
+            return self.item(page, expectations, [judged] * len(expectations))
+        if not is_html(content_type, response.body[:512]):
+            return self.item(page, expectations, [Decision(UNVERIFIED, "not_html")] * len(expectations))
+        if isinstance(response, TextResponse):
+            text = response.text
+        else:
+            text, _ = decode_html(response.body, content_type)
+        try:
+            root = parse_html(text)
+        except UnparseablePage:
+            return self.item(page, expectations, [Decision(UNVERIFIED, "unparseable")] * len(expectations))
+        facts = page_facts(root, response.url)
+        page = replace(page, canonical_url=facts.canonical_url, meta_robots=facts.meta_robots, title=facts.title, h1=facts.h1)
+        links = extract_links(root, page.final_url, facts.base_url)
+        matching = []
+        for expectation in expectations:
+            target = parse_target(expectation["target"])
+            matching.append([row for row in links.rows if target.matches(row["target_url"])])
+        if any(matching):
+            placed = place_links(root, links.elements, rules=self.region_rules, site=host_of(page.final_url))
+            for row, placement in zip(links.rows, placed):
+                row.update(placement)
+        decisions = [decide(expectation, page, rows) for expectation, rows in zip(expectations, matching)]
+        return self.item(page, expectations, decisions)
+
+    def source_failed(self, failure):
+        request = failure.request
+        entry = request.meta["entry"]
+        page = SourcePage(
+            url=entry["source_url"],
+            final_url=normalize_url(request.url),
+            redirect_chain=redirect_chain(request),
+            error=f"{failure.type.__name__}: {failure.value}"[:500],
+        )
+        decision = failure_decision(failure.value, host_of(request.url))
+        return self.item(page, entry["expectations"], [decision] * len(entry["expectations"]))
+
+    def item(self, page: SourcePage, expectations: list[dict], decisions: list[Decision]) -> BacklinksItem:
+        """One row per expectation on this source page, counted in the stats by state and reason."""
+        checked_at = datetime.now(timezone.utc)
+        stats = self.crawler.stats
+        stats.inc_value("backlinks/sources")
+        for decision in decisions:
+            stats.inc_value(f"backlinks/{decision.state}")
+            if decision.reason:
+                stats.inc_value(f"backlinks/reason/{decision.reason}")
+        return BacklinksItem([backlink_row(e, page, d, checked_at) for e, d in zip(expectations, decisions)])
+
+
+def redirect_chain(request: scrapy.Request) -> tuple[str, ...]:
+    """Every URL after the first one asked, in order (empty without redirects)."""
+    redirects = request.meta.get("redirect_urls") or []
+    return tuple(normalize_url(u) for u in [*redirects[1:], request.url]) if redirects else ()
