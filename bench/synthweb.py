@@ -182,8 +182,8 @@ def _page_html(rng: random.Random, web: SyntheticWeb, site: Site, j: int, intern
     inline = internal[: len(internal) // 2]
     related = internal[len(internal) // 2 :]
     links = [f'<a href="{site.path(k)}">{rng.choice(_WORDS)} {rng.choice(_WORDS)} notes</a>' for k in inline]
-    links += [f'<a href="{u}"{rng.choice(("", "", " rel=\"nofollow\""))}>{rng.choice(_WORDS)} resource</a>'
-              for u in external]
+    rels = ("", "", ' rel="nofollow"')
+    links += [f'<a href="{u}"{rng.choice(rels)}>{rng.choice(_WORDS)} resource</a>' for u in external]
     rng.shuffle(links)
     for i, link in enumerate(links):
         if i % 4 == 0:

@@ -71,3 +71,33 @@ class CrawlProgress:
         if path:
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(self.crawler.stats.get_stats(), f, default=str, indent=1, sort_keys=True)
+
+
+class TerminalBar:
+    """A one-line progress bar on stderr for work over many files (WARC ingest), shown only to a person watching a
+    terminal; in a log file or under CI it prints nothing."""
+
+    def __init__(self, total: int, label: str, stream=None):
+        import sys
+
+        self.total = max(total, 1)
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, note: str = "", force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < 0.2):
+            return
+        self.last = now
+        width = 30
+        filled = int(width * min(done, self.total) / self.total)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {note}   ")
+        self.stream.flush()
+
+    def close(self, done: int, note: str = "") -> None:
+        self.update(done, note, force=True)
+        if self.enabled:
+            self.stream.write("\n")

@@ -29,6 +29,9 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # Scrapy's default is 1 GiB; a page bigger 
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
+# Pages handle HTTP redirects themselves (each hop is a row); a <meta refresh> page is recorded as a page and its
+# links followed like any other, so the pages table does not depend on which URL of a page came first.
+METAREFRESH_ENABLED = False
 DNS_TIMEOUT = 15
 
 # --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip"; strict: every other name is NXDOMAIN, no lookup
@@ -65,8 +68,14 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.progress.CrawlProgress": 500,
+    "crawler.warc.archive.WarcArchive": 600,
 }
 PROGRESS_INTERVAL = 30
+
+# --- WARC archive of every response: <OUTPUT_URI>/warc/crawl=<CRAWL_ID>/*.warc.gz (crawler/warc/)
+WARC_ENABLED = False
+WARC_MAX_SIZE = 1_000_000_000  # roll files at 1 GB, like Common Crawl
+WARC_ARCHIVE_CHECKS = True  # link-check responses too (Common Crawl's crawldiagnostics)
 
 # --- cluster mode (crawler/frontier/): set REDIS_URL to share the frontier between workers
 ADDONS = {"crawler.frontier.cluster.ClusterAddon": 0}

@@ -511,8 +511,9 @@ def run_crawl(tmp_path: Path, base: str, archive_checks: str, ids: str) -> tuple
 def test_crawl_archives_every_fetched_response(tmp_path, site):
     output_uri, items = run_crawl(tmp_path, site, "on", "given")
 
-    crawl_dir = output_uri / "warc" / "crawl=c1"
-    files = sorted(crawl_dir.iterdir())
+    pages_dir = output_uri / "warc" / "crawl=c1"
+    checks_dir = output_uri / "crawldiagnostics" / "crawl=c1"  # link checks are kept apart, as Common Crawl does
+    files = sorted(pages_dir.iterdir()) + sorted(checks_dir.iterdir())
     assert files and all(FINAL_NAME.match(path.name) for path in files), "no .open file may remain"
     warcio_check(files)
 
@@ -520,7 +521,8 @@ def test_crawl_archives_every_fetched_response(tmp_path, site):
     assert sorted(by_path) == ["/", "/br", "/check", "/chunked", "/gz"]
     for path, item in by_path.items():
         location = item["warc_location"]
-        assert location["warc_filename"].startswith("warc/crawl=c1/")
+        subset = "crawldiagnostics" if path == "/check" else "warc"
+        assert location["warc_filename"].startswith(f"{subset}/crawl=c1/")
         warc, http, payload = reopen(output_uri / location["warc_filename"], location["warc_record_offset"],
                                      location["warc_record_length"])
         assert warc.get_header("WARC-Target-URI") == item["url"]

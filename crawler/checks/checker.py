@@ -23,6 +23,7 @@ from scrapy.http import Response
 
 from crawler.checks import verdict as v
 from crawler.extract.page import UnparseablePage, collapse, decode_html, is_html, page_facts, parse_html
+from crawler.extract.record import header_dict
 from crawler.urls import host_of, registered_domain, resolve_href
 
 Fetch = Callable[[Request], Awaitable[Response]]
@@ -153,7 +154,7 @@ class LinkChecker:
                 return verdict, reason, None, error
 
             status = outcome.status
-            headers = {k.decode("latin-1").lower(): b", ".join(vals).decode("latin-1") for k, vals in outcome.headers.items()}
+            headers = header_dict(outcome.headers)
             location = headers.get("location")
             if 300 <= status < 400 and location:
                 target, _ = resolve_href(location, check.current)

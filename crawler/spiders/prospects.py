@@ -21,12 +21,11 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from crawler.checks.checker import CheckPolicy, LinkChecker
-from crawler.extract.links import extract_links
-from crawler.extract.page import UnparseablePage, decode_html, is_html, mime_type, page_facts, parse_html
+from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider
-from crawler.urls import host_of, resolve_href, site_of
+from crawler.urls import host_of, site_of
 
 logger = logging.getLogger(__name__)
 
@@ -89,85 +88,45 @@ class ProspectsSpider(FrontierSpider):
         if n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
-        redirects = meta.get("redirect_urls") or []  # only from a meta refresh: HTTP redirects come here as 3xx
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        page = {
-            "url": redirects[0] if redirects else response.url,
-            "final_url": response.url,
-            "site": site,
-            "url_host_name": host_of(response.url),
-            "depth": depth,
-            "http_status": response.status,
-            "content_type": mime_type(content_type) or None,
-            "content_length": len(response.body),
-            "fetched_at": datetime.now(timezone.utc),
-            "x_robots_tag": response.headers.get(b"X-Robots-Tag", b"").decode("latin-1") or None,
-            "redirect_chain": redirects[1:] + [response.url] if redirects else [],
-            "links_count": 0,
-            **(meta.get("warc_location") or {}),
-        }
         self.crawler.stats.inc_value("pages/crawled")
-        location = response.headers.get(b"Location")
-        if 300 <= response.status < 400 and location:
-            # A redirect is a row of its own (SEO audits list them) and its target a page like any other: the
-            # rows then do not depend on which of two URLs of the same page the crawl met first.
-            target, _ = resolve_href(location.decode("latin-1"), response.url)
-            yield PageItem({**page, "final_url": target, "redirect_chain": [target] if target else [], "parse_status": "redirect"})
-            if target and site_of(target) == site:
-                yield self.page_request(target, site, depth)
-            return
-        if response.status >= 400:
-            yield PageItem({**page, "parse_status": "http_error"})
-            return
-        if site_of(response.url) != site:
-            yield PageItem({**page, "parse_status": "offsite_redirect"})
-            return
-        if response.request.method == "HEAD" or not is_html(content_type, response.body[:512]):
-            yield PageItem({**page, "parse_status": "not_html"})
-            return
-        if isinstance(response, TextResponse):
+        text = encoding = None
+        if isinstance(response, TextResponse) and response.request.method != "HEAD":
             text, encoding = response.text, response.encoding
-        else:
-            text, encoding = decode_html(response.body, content_type)
-        try:
-            root = parse_html(text)
-        except UnparseablePage as exc:
-            self.crawler.stats.inc_value("pages/unparseable")
-            logger.info("unparseable page %s: %s", response.url, exc)
-            yield PageItem({**page, "content_charset": encoding, "parse_status": "unparseable"})
-            return
-        facts = page_facts(root, response.url)
-        links = extract_links(root, response.url, facts.base_url)
-        for scheme, count in links.skipped.items():
-            self.crawler.stats.inc_value(f"links/skipped/{scheme}", count)
-        page.update(
-            content_charset=encoding,
-            title=facts.title,
-            h1=facts.h1,
-            meta_robots=facts.meta_robots,
-            canonical_url=facts.canonical_url,
-            parse_status="parsed",
-            links_count=len(links.rows),
+        result = build_page(
+            Fetched(
+                url=response.url,
+                status=response.status,
+                headers=header_dict(response.headers),
+                body=response.body,
+                fetched_at=datetime.now(timezone.utc),
+                site=site,
+                depth=depth,
+                method=response.request.method,
+                text=text,
+                encoding=encoding,
+                extra=meta.get("warc_location") or {},
+            )
         )
-        self.crawler.stats.inc_value("links/found", len(links.rows))
-        yield PageItem(page, links.rows, links.elements, root)
+        for scheme, count in result.skipped.items():
+            self.crawler.stats.inc_value(f"links/skipped/{scheme}", count)
+        if result.unparseable:
+            self.crawler.stats.inc_value("pages/unparseable")
+            logger.info("unparseable page %s: %s", response.url, result.unparseable)
+        yield result.item
+        if result.redirect_to and site_of(result.redirect_to) == site:
+            yield self.page_request(result.redirect_to, site, depth)
+        links = result.item.links
+        self.crawler.stats.inc_value("links/found", len(links))
 
         follow = depth < self.max_depth and n < self.max_pages_per_site
         seen: set[str] = set()
-        for row in links.rows:
+        for row in links:
             target = row["target_url"]
             if target in seen:
                 continue
             seen.add(target)
             if row["external"]:
-                yield self.checker.make_request(
-                    target,
-                    "HEAD",
-                    dont_filter=False,
-                    callback=self.check_answer,
-                    errback=self.check_failed,
-                    priority=-depth - 1,
-                )
+                yield self.check_request(target, depth + 1)
             elif follow and row["target_site"] == site:
                 yield self.page_request(target, site, depth + 1)
 
@@ -193,6 +152,12 @@ class ProspectsSpider(FrontierSpider):
         )
 
     # --- checks
+    def check_request(self, url: str, depth: int) -> scrapy.Request:
+        """The first request of a check: through the scheduler, whose dupefilter makes it once per crawl."""
+        return self.checker.make_request(
+            url, "HEAD", dont_filter=False, callback=self.check_answer, errback=self.check_failed, priority=-depth
+        )
+
     async def check_answer(self, response: Response):
         yield self.check_item(await self.checker.finish(response.request.url, response.request.method, response))
 

@@ -49,8 +49,7 @@ class WarcArchive:
             raise ValueError(f"OUTPUT_URI must be a local directory for WARC output, got {self.output_uri!r}")
         self.archive_checks = self.settings.getbool("WARC_ARCHIVE_CHECKS", True)
         self.max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
-        self.writer: RollingWarcWriter | None = None
-        self.relative_dir = ""  # the writer's directory, relative to OUTPUT_URI
+        self.writers: dict[str, tuple[RollingWarcWriter, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchive:
@@ -64,22 +63,31 @@ class WarcArchive:
 
     def spider_opened(self, spider: Spider) -> None:
         """The crawl id is only known once the spider opens (cluster mode shares it through Redis)."""
-        crawl = crawl_id(self.crawler, spider.name)
-        worker = worker_id(self.settings)
-        self.relative_dir = f"warc/crawl={crawl}"
-        self.writer = RollingWarcWriter(
-            Path(self.output_uri) / self.relative_dir,
-            prefix=f"linkprospector-{crawl}-{worker}",
-            max_size=self.settings.getint("WARC_MAX_SIZE", 1_000_000_000),
-            warcinfo={
-                "isPartOf": crawl,
-                "hostname": socket.gethostname(),
-                "worker": worker,
-                "http-header-user-agent": self.settings.get("USER_AGENT"),
-                "robots": "obey" if self.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-                "archive-link-checks": self.archive_checks,
-            },
-        )
+        self.crawl = crawl_id(self.crawler, spider.name)
+        self.worker = worker_id(self.settings)
+
+    def _writer(self, subset: str) -> tuple[RollingWarcWriter, str]:
+        """The writer of one subset, opened on first use, and its directory relative to OUTPUT_URI.
+
+        Like Common Crawl, pages go to ``warc/``, link-check answers to ``crawldiagnostics/`` and robots.txt to
+        ``robotstxt/`` (each ``<subset>/crawl=<id>/``): ingesting ``warc/`` then yields exactly the pages."""
+        if subset not in self.writers:
+            relative_dir = f"{subset}/crawl={self.crawl}"
+            writer = RollingWarcWriter(
+                Path(self.output_uri) / relative_dir,
+                prefix=f"linkprospector-{self.crawl}-{self.worker}",
+                max_size=self.settings.getint("WARC_MAX_SIZE", 1_000_000_000),
+                warcinfo={
+                    "isPartOf": f"{self.crawl}/{subset}",
+                    "hostname": socket.gethostname(),
+                    "worker": self.worker,
+                    "http-header-user-agent": self.settings.get("USER_AGENT"),
+                    "robots": "obey" if self.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                    "archive-link-checks": self.archive_checks,
+                },
+            )
+            self.writers[subset] = (writer, relative_dir)
+        return self.writers[subset]
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         if not response.url.startswith(("http://", "https://")):
@@ -94,7 +102,14 @@ class WarcArchive:
             # Kept as received: losing the capture would be worse; the original coding stays visible in the
             # record's X-Crawler-Content-Encoding header.
             self.crawler.stats.inc_value("warc/undecodable")
-        location = self.writer.write_exchange(
+        if request.meta.get("link_check"):
+            subset = "crawldiagnostics"
+        elif request.meta.get("dont_obey_robotstxt") and response.url.split("?", 1)[0].endswith("/robots.txt"):
+            subset = "robotstxt"
+        else:
+            subset = "warc"
+        writer, relative_dir = self._writer(subset)
+        location = writer.write_exchange(
             response.url,
             request_method=request.method,
             request_headers=[pair for pair in _pairs(request.headers)
@@ -108,15 +123,15 @@ class WarcArchive:
             fetch_time=datetime.now(timezone.utc),
         )
         request.meta["warc_location"] = {
-            "warc_filename": f"{self.relative_dir}/{location.filename}",
+            "warc_filename": f"{relative_dir}/{location.filename}",
             "warc_record_offset": location.offset,
             "warc_record_length": location.length,
         }
         self.crawler.stats.inc_value("warc/responses")
 
     def spider_closed(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        for writer, _ in self.writers.values():
+            writer.close()
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:

@@ -1,0 +1,437 @@
+"""Benchmark: the prospects crawl against bare Scrapy, stock scrapy-redis and the peer link checkers, in one run.
+
+    .venv/bin/python bench/run.py [--quick] [--json FILE] [--only STAGE,...] [--profile]
+
+Absolute figures drift on a shared 2-core machine, so every figure that matters is a ratio between two runs of the
+same session on the same synthetic web (``bench/synthweb.py``, served by nginx and a small dynamic server on
+127.0.0.1, ``bench/servers.py``). Stages:
+
+1. ``bare``: a bare Scrapy link-following spider, in-memory scheduler (the baseline, ``bench/bare_spider.py``);
+2. ``prospects``: the prospects crawl, embedded (one process, defaults): pages/s, checks/s, peak RSS;
+3. ``redis``: the bare spider on stock scrapy-redis, and ``cluster``: the prospects crawl in cluster mode with 1 and
+   2 workers: pages/s and Redis ``used_memory`` per seen URL;
+4. ``peers``: linkinator, lychee and LinkChecker checking the peer site, against our crawl of the same site: wall
+   time to a complete verdict and agreement with the ground truth;
+5. ``costs``: per-page cost of link extraction, placement and trafilatura; Parquet bytes per link row;
+6. ``warc``: WARC ingest pages/s, when a ``warc`` spider exists.
+
+pages/s is measured between the first and the last page fetched (from the Parquet ``pages`` rows, or the bare
+spider's response times), so process start-up and the idle wait of cluster workers are left out on both sides.
+Every server started is stopped at the end; all traffic stays on 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import costs, measure, peers as peer_tools  # noqa: E402
+from bench.servers import DynamicTargets, Nginx, RedisServer, free_port  # noqa: E402
+from bench.synthweb import CLASSES, generate  # noqa: E402
+from demo.commands import crawl_command  # noqa: E402
+
+SIZES = {
+    "quick": {"pages": 1000, "sites": 5, "peer_pages": 60},
+    "full": {"pages": 10000, "sites": 20, "peer_pages": 300},
+}
+CHECK_TIMEOUT = 3  # seconds, for our checker and every peer alike
+CONCURRENCY = {"CONCURRENT_REQUESTS": "64", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}  # the project's defaults
+STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc")
+UNLIMITED = {"max_depth": "1000", "max_pages_per_site": "1000000"}  # crawl the whole synthetic web
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.size = SIZES["quick" if args.quick else "full"]
+        self.stages = set(args.only.split(",")) if args.only else set(STAGES)
+        self.started = time.monotonic()
+        self.results: dict = {"stages": {}, "notes": []}
+        self.tmp = Path(tempfile.mkdtemp(prefix="linkprospector-bench-"))
+        self.tmp.chmod(0o755)  # nginx workers run as nobody and must read the web
+        self.servers: list = []
+
+    # --- plumbing ------------------------------------------------------------------------------------------------
+    def log(self, msg: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s load {os.getloadavg()[0]:.2f}] {msg}", file=sys.stderr, flush=True)
+
+    def setup(self) -> None:
+        self.log(f"generating the synthetic web in {self.tmp} ...")
+        nginx_port, dynamic_port = free_port(), free_port()
+        self.web = generate(self.tmp / "web", nginx_port=nginx_port, dynamic_port=dynamic_port, **self.size)
+        self.web.root.chmod(0o755)
+        self.log(f"web: {self.web.page_count} pages over {len(self.web.sites)} sites "
+                 f"({self.web.bytes_written / self.web.page_count / 1024:.0f} KB/page), {len(self.web.targets)} "
+                 f"external targets, peer site {self.web.peer_site.pages} pages")
+        self.nginx = Nginx(self.web.root, nginx_port, self.tmp / "nginx").start()
+        self.servers.append(self.nginx)
+        self.dynamic = DynamicTargets(self.web, dynamic_port).start()
+        self.servers.append(self.dynamic)
+        self.seeds_file = self.tmp / "seeds.txt"
+        self.seeds_file.write_text("\n".join(self.web.seeds) + "\n")
+        self.dns = SimpleNamespace(dns_overrides=self.web.named_hosts)
+
+    def redis(self) -> RedisServer:
+        if not hasattr(self, "_redis"):
+            self._redis = RedisServer().start()
+            self.servers.append(self._redis)
+        return self._redis
+
+    def teardown(self) -> None:
+        for server in reversed(self.servers):
+            try:
+                server.stop()
+            except Exception as exc:  # keep stopping the others
+                self.log(f"stopping {type(server).__name__}: {exc}")
+        if not self.args.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def record(self, name: str, data: dict) -> None:
+        self.results["stages"][name] = data
+        self.log(f"{name}: {json.dumps({k: v for k, v in data.items() if not isinstance(v, (list, dict))})}")
+
+    # --- crawls --------------------------------------------------------------------------------------------------
+    def prospects_cmd(self, out: Path, seeds: str | None, stats: Path, **settings) -> list[str]:
+        merged = {**CONCURRENCY, "CHECK_TIMEOUT": str(CHECK_TIMEOUT), "LOG_LEVEL": "INFO", "STATS_FILE": str(stats),
+                  **{k: str(v) for k, v in settings.items()}}
+        args = {**UNLIMITED, **({"seeds": seeds} if seeds else {})}
+        return crawl_command("prospects", out, self.dns, args, merged)
+
+    def prospects_figures(self, out: Path, runs: list[measure.Run], stats_files: list[Path]) -> dict:
+        pages = measure.read_rows(out, "pages", ["url", "fetched_at", "parse_status"])
+        checks = measure.read_rows(out, "checks", ["url", "verdict", "checked_at"])
+        fetched = sorted(p["fetched_at"] for p in pages if p["fetched_at"] is not None)
+        checked = sorted(c["checked_at"] for c in checks)
+        judged = [(c["url"], c["verdict"]) for c in checks if self.web.truth_of(c["url"])]
+        right = sum(1 for url, verdict in judged if self.web.truth_of(url)[0] == verdict)
+        stats = [json.loads(p.read_text()) if p.exists() else {} for p in stats_files]
+        first = fetched[0] if fetched else None
+        return {
+            "pages": len(pages),
+            "pages_per_s": round(measure.rate(len(fetched), first, fetched[-1] if fetched else None), 1),
+            "checks": len(checks),
+            "checks_per_s": round(len(checks) / max(1e-9, (checked[-1] - first).total_seconds()), 1) if checked and first else 0.0,
+            "verdict_accuracy": round(right / len(judged), 3) if judged else None,
+            "wall_s": round(max(r.wall_s for r in runs), 1),
+            "rss_peak_mb": round(max(r.rss_peak_mb for r in runs), 1),
+            "rss_quarter_mb": round(max(r.rss_at(0.25) for r in runs), 1),
+            "memusage_max_mb": round(max(s.get("memusage/max", 0) for s in stats) / 2**20, 1),
+            "returncodes": [r.returncode for r in runs],
+            "load": [round(runs[0].load_before, 2), round(runs[0].load_after, 2)],
+            "parquet_link_bytes": measure.parquet_bytes(out, "links"),
+            "link_rows": sum(s.get("rows/links", 0) for s in stats),
+        }
+
+    def stage_bare(self, redis_url: str | None = None) -> dict:
+        name = "bare_redis" if redis_url else "bare"
+        work = self.tmp / name
+        work.mkdir()
+        stats = work / "stats.json"
+        cmd = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
+               "-a", f"seeds={self.seeds_file}", "-a", f"stats={stats}"]
+        settings = {**CONCURRENCY, "TWISTED_DNS_RESOLVER": "crawler.dns.OverrideResolver",
+                    "DNS_OVERRIDES": self.web.dns_overrides, "DNS_OVERRIDES_STRICT": "True", "LOG_LEVEL": "INFO",
+                    "TELNETCONSOLE_ENABLED": "False", "REMOTE_CONTROL_ENABLED": "False"}
+        if redis_url:  # stock scrapy-redis: its scheduler, dupefilter, priority queue and (pickle) serializer
+            settings.update({"SCHEDULER": "scrapy_redis.scheduler.Scheduler", "REDIS_URL": redis_url,
+                             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", "SCHEDULER_PERSIST": "True"})
+            mem0 = self.redis_memory(redis_url, flush=True)
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={value}"]
+        # Outside the project folder, so no project setting applies; PYTHONPATH only for the loopback resolver.
+        run = measure.run(cmd, cwd=work, env={"PYTHONPATH": str(REPO)}, log=work / "crawl.log", timeout=1800)
+        data = json.loads(stats.read_text()) if stats.exists() else {}
+        pages = data.get("pages/crawled", 0)
+        result = {
+            "pages": pages,
+            "pages_per_s": round(measure.rate(pages, data.get("bench/first_response"), data.get("bench/last_response")), 1),
+            "wall_s": round(run.wall_s, 1), "rss_peak_mb": round(run.rss_peak_mb, 1),
+            "returncodes": [run.returncode], "load": [round(run.load_before, 2), round(run.load_after, 2)],
+        }
+        if redis_url:
+            result.update(self.redis_per_url(redis_url, mem0, "bare:dupefilter"))
+        self.record(name, result)
+        return result
+
+    def redis_memory(self, url: str, flush: bool = False) -> int:
+        import redis
+
+        server = redis.Redis.from_url(url)
+        if flush:
+            server.flushall()
+        return int(server.info("memory")["used_memory"])
+
+    def redis_per_url(self, url: str, mem0: int, dupefilter_key: str) -> dict:
+        import redis
+
+        seen = redis.Redis.from_url(url).scard(dupefilter_key)
+        grown = self.redis_memory(url) - mem0
+        return {"seen_urls": seen, "redis_bytes": grown, "redis_bytes_per_url": round(grown / seen, 1) if seen else None}
+
+    def stage_prospects(self) -> dict:
+        out = self.tmp / "prospects"
+        out.mkdir()
+        stats = out / "stats.json"
+        self.dynamic.reset()
+        run = measure.run(self.prospects_cmd(out, str(self.seeds_file), stats), cwd=REPO, log=out / "crawl.log", timeout=1800)
+        result = self.prospects_figures(out, [run], [stats])
+        self.record("prospects", result)
+        return result
+
+    def stage_cluster(self, workers: int) -> dict:
+        name = f"cluster{workers}"
+        out = self.tmp / name
+        out.mkdir()
+        redis_url = f"{self.redis().url}/0"
+        env = {"REDIS_URL": redis_url}
+        mem0 = self.redis_memory(redis_url, flush=True)
+        seeded = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(self.seeds_file), "--crawl", name],
+                                cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+        if seeded.returncode != 0:
+            raise RuntimeError(f"scrapy seed failed: {seeded.stderr[-1000:]}")
+        self.dynamic.reset()
+        stats = [out / f"stats-w{i}.json" for i in range(workers)]
+        cmds = [self.prospects_cmd(out, None, stats[i], WORKER_ID=f"w{i}", MAX_IDLE_TIME_BEFORE_CLOSE=2)
+                for i in range(workers)]
+        runs = measure.run_all(cmds, cwd=REPO, env=env, logs=[out / f"w{i}.log" for i in range(workers)], timeout=1800)
+        result = {**self.prospects_figures(out, runs, stats), **self.redis_per_url(redis_url, mem0, "prospects:dupefilter")}
+        self.record(name, result)
+        return result
+
+    # --- peers ---------------------------------------------------------------------------------------------------
+    def stage_peers(self) -> dict:
+        web = self.web
+        truth = web.peer_truth()
+        results: dict = {"truth_targets": len(truth),
+                         "truth_classes": {c.name: sum(1 for u in truth if web.targets.get(u) and web.targets[u].cls is c)
+                                           for c in CLASSES}}
+        work = self.tmp / "peers"
+        work.mkdir()
+        # Ours first: the prospects crawl of the peer site alone, defaults but the shared timeout.
+        out = work / "prospects"
+        out.mkdir()
+        self.dynamic.reset()
+        stats = out / "stats.json"
+        run = measure.run(self.prospects_cmd(out, web.peer_seed, stats), cwd=REPO, log=out / "crawl.log", timeout=900)
+        found = {r["url"]: r["verdict"] for r in measure.read_rows(out, "checks", ["url", "verdict"])}
+        pages = len(measure.read_rows(out, "pages", ["url"]))
+        results["prospects"] = {"wall_s": round(run.wall_s, 1), "pages": pages, "returncode": run.returncode,
+                                **peer_tools.score(found, truth)}
+        self.log(f"peers: prospects {results['prospects']}")
+
+        hosts, resolv = work / "hosts", work / "resolv.conf"
+        hosts.write_text(web.hosts_file())
+        resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+        hosts.chmod(0o644)
+        resolv.chmod(0o644)
+        pages_file = work / "pages.txt"
+        pages_file.write_text("\n".join(web.site_pages(web.peer_site)) + "\n")
+        for name, peer in peer_tools.install(self.log).items():
+            if peer.problem:
+                results[name] = {"problem": peer.problem}
+                self.log(f"peers: {name}: {peer.problem}")
+                continue
+            self.dynamic.reset()
+            output, stdout = work / f"{name}.json", work / f"{name}.out"
+            cmd = peer_tools.namespaced(peer_tools.command(peer, seed=web.peer_seed, pages_file=pages_file, output=output,
+                                                           timeout_s=CHECK_TIMEOUT), hosts, resolv)
+            run = measure.run(cmd, cwd=work, log=work / f"{name}.log", timeout=900, stdout=stdout)
+            try:
+                found = peer_tools.verdicts(peer, stdout.read_text(errors="replace"), output)
+            except (ValueError, OSError) as exc:
+                results[name] = {"problem": f"could not read its output: {exc}", "wall_s": round(run.wall_s, 1)}
+                continue
+            results[name] = {"version": peer.version, "wall_s": round(run.wall_s, 1), "returncode": run.returncode,
+                             "timed_out": run.timed_out, "urls_reported": len(found), **peer_tools.score(found, truth)}
+            self.log(f"peers: {name} {results[name]}")
+        self.record("peers", results)
+        return results
+
+    # --- per-page costs and WARC ---------------------------------------------------------------------------------
+    def stage_costs(self) -> dict:
+        count = 60 if self.args.quick else 300
+        pages = costs.sample_pages(self.web.root, [s.host for s in self.web.sites], self.web.nginx_port, count)
+        result = costs.page_costs(pages)
+        prospects = self.results["stages"].get("prospects") or {}
+        if prospects.get("link_rows"):
+            result["parquet_bytes_per_link_row"] = round(prospects["parquet_link_bytes"] / prospects["link_rows"], 1)
+        self.record("costs", result)
+        return result
+
+    def stage_warc(self) -> dict:
+        listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=120)
+        if "warc" not in listed.stdout.split():
+            result = {"problem": "not available: no `warc` spider in this tree yet (scrapy crawl warc -a paths=...)"}
+            self.record("warc", result)
+            return result
+        out = self.tmp / "warc"
+        out.mkdir()
+        extensions = json.dumps({"crawler.progress.CrawlProgress": 500, "crawler.warc.archive.WarcArchive": 600,
+                                 "scrapy.extensions.logstats.LogStats": None})
+        first = measure.run(self.prospects_cmd(out / "crawl", str(self.seeds_file), out / "crawl-stats.json",
+                                               WARC_ENABLED="True", EXTENSIONS=extensions),
+                            cwd=REPO, log=out / "crawl.log", timeout=1800)
+        warcs = sorted((out / "crawl").rglob("*.warc.gz"))
+        if first.returncode != 0 or not warcs:
+            result = {"problem": f"the archiving crawl wrote no WARC file (exit {first.returncode})"}
+            self.record("warc", result)
+            return result
+        stats = out / "ingest-stats.json"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "warc", "-a", f"paths={warcs[0].parent}", "-s",
+               f"OUTPUT_URI={out / 'ingest'}", "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO"]
+        run = measure.run(cmd, cwd=REPO, log=out / "ingest.log", timeout=1800)
+        data = json.loads(stats.read_text()) if stats.exists() else {}
+        pages = measure.read_rows(out / "ingest", "pages", ["url"])
+        result = {"pages": len(pages), "wall_s": round(run.wall_s, 1), "returncode": run.returncode,
+                  "pages_per_s_process": round(len(pages) / run.wall_s, 1) if run.wall_s else 0.0,
+                  "pages_per_s": data.get("pages/per_second"), "warc_bytes": sum(p.stat().st_size for p in warcs)}
+        self.record("warc", result)
+        return result
+
+    # --- the whole run -------------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        self.results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                   "load_start": [round(x, 2) for x in os.getloadavg()]}
+        self.results["size"] = {"mode": "quick" if self.args.quick else "full", **self.size,
+                                "check_timeout_s": CHECK_TIMEOUT}
+        self.setup()
+        self.results["size"].update(external_targets=len(self.web.targets),
+                                    page_kb=round(self.web.bytes_written / self.web.page_count / 1024, 1))
+        plan = [
+            ("bare", lambda: self.stage_bare()),
+            ("prospects", self.stage_prospects),
+            ("redis", lambda: self.stage_bare(f"{self.redis().url}/1")),
+            ("cluster", lambda: (self.stage_cluster(1), self.stage_cluster(2))),
+            ("peers", self.stage_peers),
+            ("costs", self.stage_costs),
+            ("warc", self.stage_warc),
+        ]
+        for name, fn in plan:
+            if name not in self.stages:
+                continue
+            try:
+                fn()
+            except Exception as exc:  # one broken stage must not lose the others' figures
+                self.log(f"stage {name} failed: {exc}\n{traceback.format_exc()}")
+                self.results["stages"].setdefault(name, {"problem": f"failed: {type(exc).__name__}: {exc}"[:300]})
+        self.results["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        self.results["elapsed_s"] = round(time.monotonic() - self.started, 1)
+        self.results["ratios"] = ratios(self.results["stages"])
+        return self.results
+
+
+def _ratio(a, b) -> float | None:
+    return round(a / b, 2) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+def ratios(stages: dict) -> dict:
+    get = lambda stage, key: (stages.get(stage) or {}).get(key)  # noqa: E731
+    out = {
+        "prospects_vs_bare": _ratio(get("prospects", "pages_per_s"), get("bare", "pages_per_s")),
+        "cluster1_vs_embedded": _ratio(get("cluster1", "pages_per_s"), get("prospects", "pages_per_s")),
+        "cluster2_vs_cluster1": _ratio(get("cluster2", "pages_per_s"), get("cluster1", "pages_per_s")),
+        "scrapy_redis_vs_bare": _ratio(get("bare_redis", "pages_per_s"), get("bare", "pages_per_s")),
+        "cluster1_vs_scrapy_redis": _ratio(get("cluster1", "pages_per_s"), get("bare_redis", "pages_per_s")),
+    }
+    peers = stages.get("peers") or {}
+    ours = (peers.get("prospects") or {}).get("wall_s")
+    for name in ("linkinator", "lychee", "linkchecker"):
+        out[f"{name}_wall_vs_prospects"] = _ratio((peers.get(name) or {}).get("wall_s"), ours)
+    return out
+
+
+def markdown(results: dict) -> str:
+    s = results["stages"]
+    size = results["size"]
+    lines = [
+        f"Benchmark ({size['mode']}): {size['pages']} pages over {size['sites']} sites, ~{size.get('page_kb', '?')} KB/page, "
+        f"{size.get('external_targets', '?')} external targets; peer site {size['peer_pages']} pages; "
+        f"{results['machine']['cpus']} CPUs, load {results['machine']['load_start'][0]} -> {results['machine']['load_end'][0]}; "
+        f"run took {results['elapsed_s']} s.",
+        "",
+        "| run | pages | pages/s | checks/s | wall s | peak RSS MB | Redis B/URL | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    labels = {"bare": "bare Scrapy, in memory", "prospects": "prospects, embedded", "bare_redis": "bare Scrapy on scrapy-redis",
+              "cluster1": "prospects, cluster, 1 worker", "cluster2": "prospects, cluster, 2 workers"}
+    for key, label in labels.items():
+        r = s.get(key)
+        if r is None:
+            continue
+        if "problem" in r:
+            lines.append(f"| {label} | | | | | | | {r['problem']} |")
+            continue
+        notes = []
+        if r.get("verdict_accuracy") is not None:
+            notes.append(f"verdicts right {r['verdict_accuracy']:.1%}")
+        if r.get("rss_quarter_mb"):
+            notes.append(f"RSS at 1/4 time {r['rss_quarter_mb']} MB")
+        if any(r.get("returncodes", [0])):
+            notes.append(f"exit {r['returncodes']}")
+        notes.append(f"load {r['load'][0]}->{r['load'][1]}")
+        lines.append(f"| {label} | {r['pages']} | {r['pages_per_s']} | {r.get('checks_per_s', '')} | {r['wall_s']} | "
+                     f"{r['rss_peak_mb']} | {r.get('redis_bytes_per_url') or ''} | {'; '.join(notes)} |")
+    peers = s.get("peers")
+    if peers:
+        lines += ["", f"Peer site: {peers.get('truth_targets')} external targets with ground truth, same "
+                      f"{results['size']['check_timeout_s']} s timeout for every tool.", "",
+                  "| tool | wall s | agreement | broken/not agreement | false broken | missed broken | not reported |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for name in ("prospects", "linkinator", "lychee", "linkchecker"):
+            r = peers.get(name) or {}
+            if "problem" in r:
+                lines.append(f"| {name} | | | | | | {r['problem']} |")
+            elif r:
+                label = f"{name} {r.get('version') or ''}".strip()
+                lines.append(f"| {label} | {r['wall_s']} | {r['agreement']:.1%} | {r['broken_agreement']:.1%} | "
+                             f"{r['false_broken']} | {r['missed_broken']} | {r['not_reported']} |")
+    c = s.get("costs")
+    if c:
+        fmt = lambda v: f"{v:.2f} ms" if isinstance(v, float) else str(v)  # noqa: E731
+        lines += ["", f"Per-page cost (median of {c.get('pages')} pages of ~{c.get('page_kb')} KB, "
+                      f"{c.get('links_per_page')} links each): parse {fmt(c.get('parse_ms'))}, facts + links "
+                      f"{fmt(c.get('links_ms'))}, placement {fmt(c.get('placement_ms'))}, placement with main content "
+                      f"{fmt(c.get('placement_main_ms'))}, trafilatura {fmt(c.get('trafilatura_ms'))}; Parquet "
+                      f"{c.get('parquet_bytes_per_link_row', '?')} bytes per link row."]
+    w = s.get("warc")
+    if w:
+        lines += ["", "WARC ingest: " + (w["problem"] if "problem" in w else
+                                        f"{w['pages']} pages in {w['wall_s']} s ({w['pages_per_s_process']} pages/s incl. start-up)")]
+    lines += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items() if v is not None)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"small web ({SIZES['quick']['pages']} pages), under 3 minutes")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--only", help=f"comma-separated stages among {','.join(STAGES)}")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (web, logs, outputs)")
+    args = parser.parse_args(argv)
+    bench = Bench(args)
+    try:
+        results = bench.run()
+    finally:
+        bench.teardown()
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

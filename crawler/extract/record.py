@@ -1,0 +1,94 @@
+"""One fetched response -> one ``pages`` row and its ``links`` rows.
+
+The same function serves a live crawl (``spiders/prospects.py``) and the ingest of WARC files (``spiders/warc.py``),
+so both produce the same rows for the same bytes. It decodes and parses the page once and hands the tree on in the
+item, for placement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler.extract.links import extract_links
+from crawler.extract.page import UnparseablePage, decode_html, is_html, mime_type, page_facts, parse_html
+from crawler.items import PageItem
+from crawler.urls import host_of, resolve_href, site_of
+
+
+def header_dict(headers) -> dict[str, str]:
+    """Scrapy's (or any bytes) headers as a plain dict with lower-case names, repeated headers joined with ', '."""
+    return {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in headers.items()}
+
+
+@dataclass
+class Fetched:
+    """What is known of one response, whatever fetched it."""
+
+    url: str  # the URL requested
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    fetched_at: datetime
+    site: str  # the site being crawled (registered domain)
+    depth: int | None = None
+    method: str = "GET"
+    text: str | None = None  # already-decoded body (Scrapy's TextResponse), to avoid decoding twice
+    encoding: str | None = None
+    extra: dict = field(default_factory=dict)  # more page columns (WARC location...)
+
+
+@dataclass
+class PageResult:
+    item: PageItem
+    redirect_to: str | None = None  # a 3xx Location, resolved
+    skipped: dict = field(default_factory=dict)  # link schemes that are not targets -> count
+    unparseable: str | None = None  # why the body could not be parsed
+
+
+def build_page(f: Fetched) -> PageResult:
+    content_type = f.headers.get("content-type")
+    page = {
+        "url": f.url,
+        "final_url": f.url,
+        "site": f.site,
+        "url_host_name": host_of(f.url),
+        "depth": f.depth,
+        "http_status": f.status,
+        "content_type": mime_type(content_type) or None,
+        "content_length": len(f.body),
+        "fetched_at": f.fetched_at,
+        "x_robots_tag": f.headers.get("x-robots-tag"),
+        "redirect_chain": [],
+        "links_count": 0,
+        **f.extra,
+    }
+    location = f.headers.get("location")
+    if 300 <= f.status < 400 and location:
+        # A redirect is a row of its own (SEO audits list them); its target is fetched as a page like any other.
+        target, _ = resolve_href(location, f.url)
+        page.update(final_url=target, redirect_chain=[target] if target else [], parse_status="redirect")
+        return PageResult(PageItem(page), redirect_to=target)
+    if f.status >= 400 or f.status < 200:
+        return PageResult(PageItem({**page, "parse_status": "http_error"}))
+    if site_of(f.url) != f.site:
+        return PageResult(PageItem({**page, "parse_status": "offsite_redirect"}))
+    if f.method == "HEAD" or not is_html(content_type, f.body[:512]):
+        return PageResult(PageItem({**page, "parse_status": "not_html"}))
+    text, encoding = (f.text, f.encoding) if f.text is not None else decode_html(f.body, content_type)
+    page["content_charset"] = encoding
+    try:
+        root = parse_html(text)
+    except UnparseablePage as exc:
+        return PageResult(PageItem({**page, "parse_status": "unparseable"}), unparseable=str(exc))
+    facts = page_facts(root, f.url)
+    links = extract_links(root, f.url, facts.base_url)
+    page.update(
+        title=facts.title,
+        h1=facts.h1,
+        meta_robots=facts.meta_robots,
+        canonical_url=facts.canonical_url,
+        parse_status="parsed",
+        links_count=len(links.rows),
+    )
+    return PageResult(PageItem(page, links.rows, links.elements, root), skipped=dict(links.skipped))
