@@ -61,8 +61,15 @@ PARQUET_ROW_GROUP_SIZE = 100_000
 PARQUET_COMPRESSION = "zstd"
 
 ITEM_PIPELINES = {
+    "pipelines.placement.PlacementPipeline": 300,
     "pipelines.parquet.ParquetPipeline": 900,
 }
+
+# --- link placement (pipelines/placement.py)
+PLACEMENT_ENABLED = True
+PLACEMENT_MAIN_CONTENT = True  # trafilatura's main text: in_main_content, position, paragraph_index
+LINK_REGION_RULES = []  # per-site overrides, first match wins: [{"xpath"|"class": ..., "region": ..., "site": ...}]
+SITEWIDE_MIN_SHARE = 0.5  # a target on at least this share of a site's pages is sitewide (reports)
 
 # --- progress: pages/s, queue size, checks done and broken found, every PROGRESS_INTERVAL seconds
 EXTENSIONS = {

@@ -22,7 +22,8 @@ Publishers and the state each page exists to provoke (``expected`` holds the (st
   ``/soft-missing.html`` (a 200 "Page not found" page), ``/merged-post.html`` (301 to ``/archive/``, which does
   not link), ``/noindex.html`` (meta robots), ``/header-noindex.html`` (``X-Robots-Tag: noindex``),
   ``/syndicated.html`` (canonical names ``original-stories.com``);
-  unverified: ``/members/interview.html`` (robots_disallowed).
+  unverified: ``/members/interview.html`` and ``/members/guest-post.html`` (robots_disallowed; robots.txt answers
+  after half a second, so both are asked while it loads).
 - ``busy-news.org``: ``/always-500.html`` (page_error after retries), ``/rate-limited.html`` (429 forever).
 - ``wall-protected.com``: every page a 403 challenge with ``cf-mitigated: challenge`` (blocked).
 - ``slow-magazine.com``: ``/feature.html`` never answers (timeout); its robots.txt answers at once.
@@ -79,7 +80,8 @@ def _site(u: Callable[..., str], version: int) -> dict[str, dict[str, Reply]]:
     upcoming_link = f'<a href="{trowel}">{TROWEL_ANCHOR}</a>' if version >= 2 else "trowel (link coming soon)"
     columns_in_article = version < 2
     garden = {
-        "/robots.txt": Reply(200, b"User-agent: *\nDisallow: /members/\n", "text/plain"),
+        # slow enough that every first request to the host waits for it: all of them must obey it
+        "/robots.txt": Reply(200, b"User-agent: *\nDisallow: /members/\n", "text/plain", delay=0.5),
         "/": page("Garden Weekly", "<p>Tools, seeds and plots: a weekly letter for people with soil under their "
                   "nails.</p>"),
         "/guest-post.html": page("Ten tools for spring", prose(f'<a href="{trowel}"{guest_rel}>{TROWEL_ANCHOR}</a>'),
@@ -156,6 +158,7 @@ CASES = (
     (GARDEN, "/header-noindex.html", "trowel", "", "", ("lost", "noindex", ())),
     (GARDEN, "/syndicated.html", "trowel", "", "", ("lost", "canonical_elsewhere", ())),
     (GARDEN, "/members/interview.html", "trowel", "", "", ("unverified", "robots_disallowed", ())),
+    (GARDEN, "/members/guest-post.html", "trowel", "", "", ("unverified", "robots_disallowed", ())),
     (BUSY, "/always-500.html", "trowel", "", "", ("unverified", "page_error", ())),
     (BUSY, "/rate-limited.html", "trowel", "", "", ("unverified", "rate_limited", ())),
     (WALL, "/guest-post.html", "trowel", "", "", ("unverified", "blocked", ())),

@@ -7,7 +7,9 @@ Each source page is fetched once, however many input rows name it, and every row
 with its state (``crawler/backlinks/decide.py``). The fetch is Scrapy's own: robots.txt is obeyed
 (RobotsTxtMiddleware's refusal reaches the errback: ``robots_disallowed``), redirects are followed
 (``redirect_urls`` is the chain), 5xx, 429 and timeouts are retried by RetryMiddleware before they count, and 4xx/5xx
-answers reach the callback. Source requests are never deduplicated: a source that redirects to another listed
+answers reach the callback. Many source pages of one host start at once, so robots.txt is obeyed through
+``crawler.robotstxt`` (Scrapy 2.19's middleware lets all but one of the requests waiting for a robots.txt through).
+Source requests are never deduplicated: a source that redirects to another listed
 source must still get its own rows.
 
 Placement (region, main content, text around the link) is computed only on pages where some row's target
@@ -29,8 +31,10 @@ from crawler.backlinks.inputs import read_input
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.extract.links import extract_links
+from crawler.extract.record import header_dict
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
 from crawler.extract.placement import compile_rules, place_links
+from crawler.robotstxt import MIDDLEWARES as ROBOTS_MIDDLEWARES
 from crawler.spiders.base import FrontierSpider
 from crawler.urls import host_of, normalize_url
 
@@ -47,6 +51,12 @@ class BacklinksSpider(FrontierSpider):
     def __init__(self, input: str | None = None, **kwargs):  # noqa: A002 - the documented argument name
         super().__init__(**kwargs)
         self.input = input
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **ROBOTS_MIDDLEWARES}
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -72,7 +82,7 @@ class BacklinksSpider(FrontierSpider):
     def parse_source(self, response: Response):
         entry = response.meta["entry"]
         expectations = entry["expectations"]
-        headers = {k.decode("latin-1").lower(): v[-1].decode("latin-1") for k, v in response.headers.items() if v}
+        headers = header_dict(response.headers)
         content_type = headers.get("content-type")
         page = SourcePage(
             url=entry["source_url"],

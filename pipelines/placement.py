@@ -1,0 +1,61 @@
+"""Item pipeline: where each link sits on its page (region, main-content flag, surrounding text, heading...).
+
+The logic is ``crawler/extract/placement.py`` (plain functions over the lxml tree). The tree comes in the item, as
+the spider parsed it: a page is parsed once. After placement the tree is dropped from the item, so a page's DOM
+never outlives its trip through the pipelines.
+
+Settings: ``PLACEMENT_ENABLED`` (default True), ``PLACEMENT_MAIN_CONTENT`` (default True: run trafilatura for
+``in_main_content``/``position``/``paragraph_index``, most of the cost), ``LINK_REGION_RULES`` (per-site overrides:
+``[{"xpath": "//div[@id='promo']", "region": "sidebar", "site": "example.com"}, {"class": "menu-x", "region":
+"navigation"}]``, first match wins).
+
+``sitewide`` is not a column: whether a target is on at least ``SITEWIDE_MIN_SHARE`` of a site's pages is only
+known once all of the site's pages are, and in cluster mode no worker sees them all. It is computed over the lake
+(``crawler/reports/sitewide.py``), where it is always right.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from scrapy.exceptions import NotConfigured
+
+from crawler.extract.placement import compile_rules, place_links
+from crawler.items import PageItem
+from crawler.urls import host_of
+
+logger = logging.getLogger(__name__)
+
+
+class PlacementPipeline:
+    def __init__(self, crawler, rules, main_content: bool):
+        self.crawler = crawler
+        self.rules = rules
+        self.main_content = main_content
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("PLACEMENT_ENABLED", True):
+            raise NotConfigured("PLACEMENT_ENABLED is off")
+        spec = s.get("LINK_REGION_RULES")
+        if isinstance(spec, str):
+            spec = json.loads(spec) if spec.strip() else None
+        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT", True))
+
+    async def process_item(self, item):
+        if isinstance(item, PageItem) and item.root is not None:
+            if item.links:
+                try:
+                    placed = place_links(item.root, item.anchors, rules=self.rules, main_content=self.main_content,
+                                         site=host_of(item.page["url"]))
+                except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
+                    logger.exception("placement failed on %s", item.page.get("url"))
+                    self.crawler.stats.inc_value("placement/failed")
+                else:
+                    for row, placement in zip(item.links, placed):
+                        row.update(placement)
+            item.root = None
+            item.anchors = []
+        return item
