@@ -176,3 +176,31 @@ def _group(rows, key):
     for r in rows:
         out[r[key]].append(r)
     return out
+
+
+def test_report_ranks_content_links_first_and_quotes_one(crawl, web):
+    from crawler.reports.prospects import prospects
+
+    _, table = prospects(crawl.out, "c1")
+    rows = table.to_pylist()
+    has_content = [r["content_links"] > 0 for r in rows]
+    assert has_content == sorted(has_content, reverse=True)  # every content-linked prospect before the others
+    for r in rows:
+        assert r["content_links"] + r["boilerplate_links"] == r["referring_links"]
+    gone = next(r for r in rows if r["url"] == normalize_url(web.url("dead-links.com", "/gone")))
+    assert gone["content_links"] >= 1 and gone["boilerplate_links"] >= 1  # in articles and in a sidebar widget
+    assert gone["sample_anchor"] and gone["sample_text_before"] and gone["sample_source"] in gone["sample_sources"] + [gone["sample_source"]]
+
+
+def test_sitewide_is_computed_over_the_lake(crawl, web):
+    from crawler.reports.lake import connect, table_glob
+    from crawler.reports.sitewide import SITEWIDE_LINKS
+
+    params = {"links": table_glob(crawl.out, "links", "c1"), "pages": table_glob(crawl.out, "pages", "c1"), "min_share": 0.5}
+    rows = connect().execute(SITEWIDE_LINKS + " SELECT target_url, source_site, bool_and(sitewide) AS sw, max(site_share) AS share"
+                             " FROM sitewide_links GROUP BY ALL", params).fetchall()
+    share = {(t, s): (sw, sh) for t, s, sw, sh in rows}
+    home = normalize_url(web.url("gardening-notes.com", "/"))
+    assert share[(home, "gardening-notes.com")][0]  # the navigation's home link is on every page
+    tls = normalize_url(web.url("tls-broken.com", "/page"))
+    assert not any(sw for (t, _), (sw, _) in share.items() if t == tls)  # a one-off link in one article

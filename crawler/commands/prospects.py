@@ -48,12 +48,12 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give the OUTPUT_URI of a crawl (the folder holding pages/, links/, checks/)")
         try:
-            crawl, table = prospects(args[0], opts.crawl, opts.limit)
+            crawl, table = prospects(args[0], opts.crawl, opts.limit, self.settings.getfloat("SITEWIDE_MIN_SHARE"))
         except LakeError as exc:
             raise UsageError(str(exc)) from None
         print(f"crawl {crawl}: {table.num_rows} broken targets with referring pages")
         if table.num_rows:
-            print_table(table.slice(0, 25), ["referring_domains", "referring_pages", "reason", "http_status", "url"])
+            print_table(table.slice(0, 25), ["referring_domains", "content_links", "boilerplate_links", "reason", "url"])
         if opts.csv:
             write_csv(table, opts.csv)
             print(f"wrote {opts.csv}")

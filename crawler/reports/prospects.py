@@ -1,7 +1,10 @@
-"""The prospects report: broken outbound targets ranked by how many sites still link to them.
+"""The prospects report: broken outbound targets ranked by how many sites still link to them, editorial links first.
 
-For broken-link building, a dead resource linked from many referring domains is the best outreach prospect: each
-referring page is a site owner who would want a working replacement.
+For broken-link building, a dead resource linked from many referring domains is the best outreach prospect, and a
+link inside an article (``content``) is worth far more than one in a footer, sidebar or navigation: content links
+rank first. ``sitewide`` links (on at least ``SITEWIDE_MIN_SHARE`` of a site's crawled pages, a template link)
+count as boilerplate even when they sit in a content region. Each row carries one sample link's context
+(``sample_text_before``, ``sample_anchor``, ``sample_text_after``) for the outreach email to quote.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from crawler.reports.lake import connect, crawls, table_glob
+from crawler.reports.sitewide import SITEWIDE_LINKS
 
-QUERY = """
-WITH broken AS (
+QUERY = (
+    SITEWIDE_LINKS
+    + """,
+broken AS (
     SELECT url, reason, http_status, final_url FROM read_parquet($checks) WHERE verdict = 'broken'
 ),
 refs AS (
-    SELECT l.target_url, l.source_url, l.source_site, l.anchor_text, l.ordinal
-    FROM read_parquet($links, union_by_name = true) l
-    WHERE l.external
+    SELECT l.*, coalesce(l.region = 'content' AND NOT l.sitewide, false) AS is_content
+    FROM sitewide_links l WHERE l.external
 )
 SELECT
     b.url,
@@ -29,17 +34,29 @@ SELECT
     count(DISTINCT r.source_site) AS referring_domains,
     count(DISTINCT r.source_url) AS referring_pages,
     count(*) AS referring_links,
+    count(*) FILTER (WHERE r.is_content) AS content_links,
+    count(*) FILTER (WHERE NOT r.is_content) AS boilerplate_links,
     list(DISTINCT r.anchor_text ORDER BY r.anchor_text) FILTER (WHERE r.anchor_text <> '')[1:5] AS sample_anchors,
-    list(DISTINCT r.source_url ORDER BY r.source_url)[1:5] AS sample_sources
+    list(DISTINCT r.source_url ORDER BY r.source_url)[1:5] AS sample_sources,
+    arg_max(r.source_url, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_source,
+    arg_max(r.text_before, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_before,
+    arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
+    arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after
 FROM broken b JOIN refs r ON r.target_url = b.url
 GROUP BY b.url, b.reason, b.http_status, b.final_url
-ORDER BY referring_domains DESC, referring_pages DESC, b.url
+ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, b.url
 """
+)
 
 
-def prospects(root: str | Path, crawl: str | None = None, limit: int | None = None) -> tuple[str, pa.Table]:
+def prospects(root: str | Path, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5) -> tuple[str, pa.Table]:
     """Run the report over one crawl (the latest by default). Returns ``(crawl_id, table)``."""
     crawl = crawl or (crawls(root, "checks") or [None])[-1]
-    params = {"checks": table_glob(root, "checks", crawl), "links": table_glob(root, "links", crawl)}
+    params = {
+        "checks": table_glob(root, "checks", crawl),
+        "links": table_glob(root, "links", crawl),
+        "pages": table_glob(root, "pages", crawl),
+        "min_share": min_share,
+    }
     sql = QUERY + (f"\nLIMIT {int(limit)}" if limit else "")
-    return crawl, connect().execute(sql, params).to_arrow_table()
+    return crawl, connect().sql(sql, params=params).to_arrow_table()

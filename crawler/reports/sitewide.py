@@ -1,0 +1,29 @@
+"""Sitewide links, computed over the lake.
+
+A link is *sitewide* when its target appears on at least ``SITEWIDE_MIN_SHARE`` (default 0.5) of its site's
+crawled HTML pages: a template link (blogroll, footer credit, sidebar widget), worth little as an editorial
+signal. It is computed here, over a whole crawl's ``pages`` and ``links``, rather than in the crawler, because
+only the finished crawl knows all of a site's pages, and in cluster mode no single worker sees them all.
+
+``SITEWIDE_LINKS`` is the start of a DuckDB ``WITH`` clause (parameters ``$links``, ``$pages``, ``$min_share``)
+defining ``sitewide_links``: every links row plus ``sitewide`` (bool) and ``site_share`` (the share of the site's
+pages that link to the target).
+"""
+
+SITEWIDE_LINKS = """
+WITH site_pages AS (
+    SELECT site, count(DISTINCT url) AS pages
+    FROM read_parquet($pages) WHERE parse_status = 'parsed' GROUP BY site
+),
+target_pages AS (
+    SELECT source_site, target_url, count(DISTINCT source_url) AS pages
+    FROM read_parquet($links, union_by_name = true) GROUP BY source_site, target_url
+),
+sitewide_links AS (
+    SELECT l.*,
+           t.pages / greatest(s.pages, 1) AS site_share,
+           coalesce(s.pages >= 2 AND t.pages / s.pages >= $min_share, false) AS sitewide
+    FROM read_parquet($links, union_by_name = true) l
+    JOIN target_pages t USING (source_site, target_url)
+    LEFT JOIN site_pages s ON s.site = l.source_site
+)"""
