@@ -115,4 +115,4 @@ def backlinks_diff(root: str | Path, from_crawl: str | None = None, to_crawl: st
         "to_crawl": to_crawl,
         "changes": list(CHANGES),
     }
-    return from_crawl, to_crawl, connect().execute(QUERY, params).to_arrow_table()
+    return from_crawl, to_crawl, connect().sql(QUERY, params=params).to_arrow_table()
