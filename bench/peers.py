@@ -25,6 +25,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 from crawler.urls import normalize_url
 
@@ -99,7 +100,7 @@ def namespaced(cmd: list[str], hosts: Path, resolv: Path) -> list[str]:
 def command(peer: Peer, *, seed: str, pages_file: Path, output: Path, timeout_s: int) -> list[str]:
     if peer.name == "linkinator":
         return [str(peer.binary), seed, "--recurse", "--format", "json", "--timeout", str(timeout_s * 1000),
-                "--verbosity", "none"]
+                "--verbosity", "info"]  # below info, the JSON lists only the broken links
     if peer.name == "lychee":
         return [str(peer.binary), "--no-progress", "--format", "json", "--output", str(output), "--verbose",
                 "--timeout", str(timeout_s), "--files-from", str(pages_file)]
@@ -131,17 +132,18 @@ def verdicts(peer: Peer, stdout: str, output: Path) -> dict[str, str]:
             put(link.get("url"), {"OK": "ok", "BROKEN": "broken"}.get(link.get("state"), "unknown"))
     elif peer.name == "lychee":
         data = json.loads(output.read_text()) if output.exists() else {}
-        for key, verdict in (("success_map", "ok"), ("fail_map", "broken"), ("error_map", "broken"),
-                             ("excluded_map", "unknown")):
+        # lychee reports timeouts apart from errors (timeout_map): counted as "unknown", as we would.
+        for key, verdict in (("success_map", "ok"), ("error_map", "broken"), ("fail_map", "broken"),
+                             ("redirect_map", "broken"), ("timeout_map", "unknown"), ("excluded_map", "unknown")):
             for responses in (data.get(key) or {}).values():
                 for r in responses:
-                    text = json.dumps(r.get("status", "")).lower()
-                    put(r.get("url"), "unknown" if "timeout" in text and verdict == "broken" else verdict)
+                    put(r.get("url"), verdict)
     elif peer.name == "linkchecker":
         lines = [line for line in stdout.splitlines() if line and not line.startswith("#")]
         for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
             valid = (row.get("valid") or "").strip().lower()
-            put(row.get("url") or row.get("urlname"), "ok" if valid in ("true", "1") else "broken")
+            # "url" is where the redirects ended; the link as written is "urlname", relative to its page
+            put(urljoin(row.get("parentname") or "", row.get("urlname") or ""), "ok" if valid in ("true", "1") else "broken")
     return found
 
 

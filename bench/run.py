@@ -39,26 +39,32 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import costs, measure, peers as peer_tools  # noqa: E402
+from bench import costs, measure, peers as peer_tools, profiling  # noqa: E402
 from bench.servers import DynamicTargets, Nginx, RedisServer, free_port  # noqa: E402
 from bench.synthweb import CLASSES, generate  # noqa: E402
 from demo.commands import crawl_command  # noqa: E402
 
 SIZES = {
-    "quick": {"pages": 1000, "sites": 5, "peer_pages": 60},
+    "quick": {"pages": 500, "sites": 5, "peer_pages": 40},
     "full": {"pages": 10000, "sites": 20, "peer_pages": 300},
 }
 CHECK_TIMEOUT = 3  # seconds, for our checker and every peer alike
+PEER_CAP = {"quick": 25, "full": 900}  # seconds a peer may take before it is stopped (reported as "> cap")
 CONCURRENCY = {"CONCURRENT_REQUESTS": "64", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}  # the project's defaults
-STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc")
+STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc", "profile")
 UNLIMITED = {"max_depth": "1000", "max_pages_per_site": "1000000"}  # crawl the whole synthetic web
 
 
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.size = SIZES["quick" if args.quick else "full"]
-        self.stages = set(args.only.split(",")) if args.only else set(STAGES)
+        self.size = dict(SIZES["quick" if args.quick else "full"])
+        for key in ("pages", "sites", "peer_pages"):
+            if getattr(args, key) is not None:
+                self.size[key] = getattr(args, key)
+        self.stages = set(args.only.split(",")) if args.only else set(STAGES) - {"profile"}
+        if args.profile:
+            self.stages.add("profile")
         self.started = time.monotonic()
         self.results: dict = {"stages": {}, "notes": []}
         self.tmp = Path(tempfile.mkdtemp(prefix="linkprospector-bench-"))
@@ -178,9 +184,13 @@ class Bench:
     def redis_per_url(self, url: str, mem0: int, dupefilter_key: str) -> dict:
         import redis
 
-        seen = redis.Redis.from_url(url).scard(dupefilter_key)
-        grown = self.redis_memory(url) - mem0
-        return {"seen_urls": seen, "redis_bytes": grown, "redis_bytes_per_url": round(grown / seen, 1) if seen else None}
+        server = redis.Redis.from_url(url)
+        seen = server.scard(dupefilter_key)
+        key_bytes = server.memory_usage(dupefilter_key, samples=0) or 0  # the seen-set itself, exactly
+        grown = self.redis_memory(url) - mem0  # everything the crawl left in Redis (allocator view)
+        per = lambda n: round(n / seen, 1) if seen else None  # noqa: E731
+        return {"seen_urls": seen, "dupefilter_bytes": key_bytes, "redis_bytes_per_url": per(key_bytes),
+                "used_memory_growth": grown, "used_memory_per_url": per(grown)}
 
     def stage_prospects(self) -> dict:
         out = self.tmp / "prospects"
@@ -249,7 +259,13 @@ class Bench:
             output, stdout = work / f"{name}.json", work / f"{name}.out"
             cmd = peer_tools.namespaced(peer_tools.command(peer, seed=web.peer_seed, pages_file=pages_file, output=output,
                                                            timeout_s=CHECK_TIMEOUT), hosts, resolv)
-            run = measure.run(cmd, cwd=work, log=work / f"{name}.log", timeout=900, stdout=stdout)
+            cap = PEER_CAP["quick" if self.args.quick else "full"]
+            run = measure.run(cmd, cwd=work, log=work / f"{name}.log", timeout=cap, stdout=stdout)
+            if run.timed_out:
+                results[name] = {"version": peer.version, "wall_s": round(run.wall_s, 1), "timed_out": True,
+                                 "problem": f"no complete verdict within {cap} s (stopped)"}
+                self.log(f"peers: {name} {results[name]}")
+                continue
             try:
                 found = peer_tools.verdicts(peer, stdout.read_text(errors="replace"), output)
             except (ValueError, OSError) as exc:
@@ -273,6 +289,7 @@ class Bench:
         return result
 
     def stage_warc(self) -> dict:
+        """Archive one site's crawl as WARC (``WARC_ENABLED``), then ingest it with ``scrapy crawl warc``."""
         listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=120)
         if "warc" not in listed.stdout.split():
             result = {"problem": "not available: no `warc` spider in this tree yet (scrapy crawl warc -a paths=...)"}
@@ -280,26 +297,48 @@ class Bench:
             return result
         out = self.tmp / "warc"
         out.mkdir()
-        extensions = json.dumps({"crawler.progress.CrawlProgress": 500, "crawler.warc.archive.WarcArchive": 600,
-                                 "scrapy.extensions.logstats.LogStats": None})
-        first = measure.run(self.prospects_cmd(out / "crawl", str(self.seeds_file), out / "crawl-stats.json",
-                                               WARC_ENABLED="True", EXTENSIONS=extensions),
-                            cwd=REPO, log=out / "crawl.log", timeout=1800)
-        warcs = sorted((out / "crawl").rglob("*.warc.gz"))
-        if first.returncode != 0 or not warcs:
-            result = {"problem": f"the archiving crawl wrote no WARC file (exit {first.returncode})"}
+        self.dynamic.reset()
+        archived = measure.run(self.prospects_cmd(out / "crawl", self.web.seeds[0], out / "crawl-stats.json", WARC_ENABLED="True"),
+                               cwd=REPO, log=out / "crawl.log", timeout=1800)
+        warcs = sorted((out / "crawl" / "warc").rglob("*.warc.gz"))
+        if archived.returncode != 0 or not warcs:
+            result = {"problem": f"the archiving crawl wrote no WARC file (exit {archived.returncode})"}
             self.record("warc", result)
             return result
         stats = out / "ingest-stats.json"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "warc", "-a", f"paths={warcs[0].parent}", "-s",
-               f"OUTPUT_URI={out / 'ingest'}", "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO"]
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "warc", "-a", "paths=" + ",".join(map(str, warcs)),
+               "-s", f"OUTPUT_URI={out / 'ingest'}", "-s", f"STATS_FILE={stats}", "-s", "LOG_LEVEL=INFO"]
         run = measure.run(cmd, cwd=REPO, log=out / "ingest.log", timeout=1800)
         data = json.loads(stats.read_text()) if stats.exists() else {}
         pages = measure.read_rows(out / "ingest", "pages", ["url"])
         result = {"pages": len(pages), "wall_s": round(run.wall_s, 1), "returncode": run.returncode,
-                  "pages_per_s_process": round(len(pages) / run.wall_s, 1) if run.wall_s else 0.0,
-                  "pages_per_s": data.get("pages/per_second"), "warc_bytes": sum(p.stat().st_size for p in warcs)}
+                  "pages_per_s": data.get("pages/per_second"), "rss_peak_mb": round(run.rss_peak_mb, 1),
+                  "warc_bytes": sum(p.stat().st_size for p in warcs)}
         self.record("warc", result)
+        return result
+
+    def stage_profile(self) -> dict:
+        """The embedded crawl again, under pyinstrument (installed into the venv by hand: it is not a dependency)."""
+        try:
+            import pyinstrument  # noqa: F401
+        except ImportError:
+            result = {"problem": "not available: .venv/bin/pip install pyinstrument"}
+            self.record("profile", result)
+            return result
+        out = self.tmp / "profile"
+        out.mkdir()
+        report = out / "profile.json"
+        cmd = self.prospects_cmd(out, str(self.seeds_file), out / "stats.json")
+        cmd = [cmd[0], "-m", "pyinstrument", "-r", "json", "-o", str(report), *cmd[1:]]
+        self.dynamic.reset()
+        run = measure.run(cmd, cwd=REPO, log=out / "crawl.log", timeout=3600)
+        if not report.exists():
+            result = {"problem": f"pyinstrument wrote no profile (exit {run.returncode})"}
+        else:
+            result = profiling.summarize(report)
+            if self.args.json:
+                shutil.copy(report, self.args.json.with_suffix(".profile.json"))
+        self.record("profile", result)
         return result
 
     # --- the whole run -------------------------------------------------------------------------------------------
@@ -319,6 +358,7 @@ class Bench:
             ("peers", self.stage_peers),
             ("costs", self.stage_costs),
             ("warc", self.stage_warc),
+            ("profile", self.stage_profile),
         ]
         for name, fn in plan:
             if name not in self.stages:
@@ -350,7 +390,8 @@ def ratios(stages: dict) -> dict:
     peers = stages.get("peers") or {}
     ours = (peers.get("prospects") or {}).get("wall_s")
     for name in ("linkinator", "lychee", "linkchecker"):
-        out[f"{name}_wall_vs_prospects"] = _ratio((peers.get(name) or {}).get("wall_s"), ours)
+        peer = peers.get(name) or {}
+        out[f"{name}_wall_vs_prospects"] = _ratio(peer.get("wall_s"), ours)  # with "timed_out": a lower bound
     return out
 
 
@@ -378,6 +419,8 @@ def markdown(results: dict) -> str:
         notes = []
         if r.get("verdict_accuracy") is not None:
             notes.append(f"verdicts right {r['verdict_accuracy']:.1%}")
+        if r.get("used_memory_per_url") is not None:
+            notes.append(f"Redis used_memory growth {r['used_memory_per_url']} B/URL")
         if r.get("rss_quarter_mb"):
             notes.append(f"RSS at 1/4 time {r['rss_quarter_mb']} MB")
         if any(r.get("returncodes", [0])):
@@ -393,7 +436,9 @@ def markdown(results: dict) -> str:
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for name in ("prospects", "linkinator", "lychee", "linkchecker"):
             r = peers.get(name) or {}
-            if "problem" in r:
+            if r.get("timed_out"):
+                lines.append(f"| {name} {r.get('version') or ''} | > {r['wall_s']} | | | | | {r['problem']} |")
+            elif "problem" in r:
                 lines.append(f"| {name} | | | | | | {r['problem']} |")
             elif r:
                 label = f"{name} {r.get('version') or ''}".strip()
@@ -410,7 +455,11 @@ def markdown(results: dict) -> str:
     w = s.get("warc")
     if w:
         lines += ["", "WARC ingest: " + (w["problem"] if "problem" in w else
-                                        f"{w['pages']} pages in {w['wall_s']} s ({w['pages_per_s_process']} pages/s incl. start-up)")]
+                                        f"{w['pages']} pages, {w['pages_per_s']} pages/s (spider open to close), {w['wall_s']} s "
+                                        f"with start-up, from {w['warc_bytes'] / 2**20:.1f} MiB of WARC")]
+    p = s.get("profile")
+    if p:
+        lines += ["", p["problem"] if "problem" in p else profiling.markdown(p)]
     lines += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items() if v is not None)]
     return "\n".join(lines)
 
@@ -420,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"small web ({SIZES['quick']['pages']} pages), under 3 minutes")
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--only", help=f"comma-separated stages among {','.join(STAGES)}")
+    parser.add_argument("--pages", type=int, help="pages of the throughput sites (overrides the mode's size)")
+    parser.add_argument("--sites", type=int, help="throughput sites")
+    parser.add_argument("--peer-pages", type=int, help="pages of the site the peers check")
+    parser.add_argument("--profile", action="store_true", help="also profile the embedded crawl (needs pyinstrument)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (web, logs, outputs)")
     args = parser.parse_args(argv)
     bench = Bench(args)

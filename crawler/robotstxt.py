@@ -7,7 +7,7 @@ every later one gets ``None``, which means "no robots.txt, allow everything". A 
 of one host (a backlinks input, a cluster worker picking up a shared queue) then fetches disallowed pages.
 Here each waiter gets its own Deferred, chained to the shared one without consuming its result.
 
-Enabled in place of Scrapy's by ``DOWNLOADER_MIDDLEWARES`` (see the spiders' settings).
+Enabled in place of Scrapy's by ``DOWNLOADER_MIDDLEWARES`` in ``crawler/settings.py``, for every spider.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as Scrapy
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
-
-SCRAPY_MIDDLEWARE = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
-MIDDLEWARES = {SCRAPY_MIDDLEWARE: None, "crawler.robotstxt.RobotsTxtMiddleware": 100}  # 100: Scrapy's own slot
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):

@@ -56,6 +56,8 @@ def read_seeds(spec: str) -> tuple[list[str], list[SeedError]]:
     if os.path.isfile(spec):
         with open(spec, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
+    elif spec.startswith(("/", "./", "../", "~")) or spec.endswith((".txt", ".csv", ".lst")):
+        raise FileNotFoundError(f"no seed file at {spec}")
     else:
         lines = spec.split(",")
     seeds: list[str] = []

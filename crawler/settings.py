@@ -14,6 +14,11 @@ COMMANDS_MODULE = "crawler.commands"
 
 USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospector; link checker)"
 ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
+# Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robotstxt.RobotsTxtMiddleware": 100,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens an HTTP control port by default: not on a crawler of other people's sites

@@ -5,8 +5,8 @@ answers for its own hosts only, so the prospects tests and their web stay untouc
 verified is ``my-garden-shop.com`` (``SHOP``); it is never fetched, only linked to. Named hosts use ordinary TLDs
 and reach loopback through ``dns_overrides``.
 
-Publishers and the state each page exists to provoke (``expected`` holds the (state, reason) of every row of
-``input_rows()``, for ``version``):
+Publishers and the state each page exists to provoke (``PublisherWeb.cases``: the input rows, each with the
+state, reason and flags it must get):
 
 - ``garden-weekly.com`` (robots.txt disallows ``/members/``):
   live: ``/guest-post.html`` (a followed link in the article, a self-referencing canonical; gains
@@ -29,7 +29,7 @@ Publishers and the state each page exists to provoke (``expected`` holds the (st
 - ``slow-magazine.com``: ``/feature.html`` never answers (timeout); its robots.txt answers at once.
 - ``expired-blog.com``: absent from ``dns_overrides``, so NXDOMAIN (dns_nxdomain).
 
-Changing web, for the diff between scheduled crawls (``diff_rows()``, ``expected_changes``): in version 2 the
+Changing web, for the diff between scheduled crawls (``PublisherWeb.diff_cases(version)``): in version 2 the
 guest post's link turns nofollow (degraded), the roundup's turns followed (improved), ``/spring-list.html``
 drops its link (lost), ``/upcoming.html`` publishes the promised link (new), ``/columns.html`` moves its link
 from the article to the sidebar (degraded: out of the content) and ``busy-news.org/weekly.html`` starts failing
@@ -55,7 +55,7 @@ TROWEL_ANCHOR = "ergonomic garden trowel"
 
 def _site(u: Callable[..., str], version: int) -> dict[str, dict[str, Reply]]:
     """host -> path -> Reply for the publishers; ``u(host, path)`` makes a URL on this web."""
-    trowel, home, shears = u(SHOP, "/products/trowel"), u(SHOP), u(SHOP, "/products/shears")
+    trowel, home = u(SHOP, "/products/trowel"), u(SHOP)
     blog_post = u(SHOP, "/blog/pruning-roses")
     nav = '<a href="/">Home</a> <a href="/guest-post.html">Guest posts</a> <a href="/resources.html">Resources</a>'
 
@@ -76,7 +76,7 @@ def _site(u: Callable[..., str], version: int) -> dict[str, dict[str, Reply]]:
     trowel_link = f'<a href="{trowel}">{TROWEL_ANCHOR}</a>'
     guest_rel = ' rel="nofollow"' if version >= 2 else ""
     roundup_rel = "" if version >= 2 else ' rel="nofollow"'
-    spring_link = f'a <a href="{trowel}">{TROWEL_ANCHOR}</a>' if version < 2 or version >= 3 else "a trowel"
+    spring_link = "a trowel" if version == 2 else f'a <a href="{trowel}">{TROWEL_ANCHOR}</a>'
     upcoming_link = f'<a href="{trowel}">{TROWEL_ANCHOR}</a>' if version >= 2 else "trowel (link coming soon)"
     columns_in_article = version < 2
     garden = {
@@ -117,6 +117,7 @@ def _site(u: Callable[..., str], version: int) -> dict[str, dict[str, Reply]]:
         "/syndicated.html": page("Ten tools (syndicated)", prose(trowel_link),
                                  head=f'<link rel="canonical" href="{u("original-stories.com", "/ten-tools")}">'),
         "/members/interview.html": page("Members: interview", prose(trowel_link)),
+        "/members/guest-post.html": page("Members: guest post", prose(trowel_link)),
         "/spring-list.html": page("Spring list", prose(spring_link)),
         "/upcoming.html": page("Coming up", prose(upcoming_link)),
         "/columns.html": page(

@@ -22,7 +22,7 @@ from schemas import schema_for
 
 logger = logging.getLogger(__name__)
 
-SORT_KEYS = {"pages": "url", "links": "target_url", "checks": "url"}
+SORT_KEYS = {"pages": "url", "links": "target_url", "checks": "url", "backlinks": "source_url"}
 
 
 class PartWriter:

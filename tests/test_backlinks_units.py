@@ -4,6 +4,7 @@ the rows, and the diff query over small hand-written Parquet lakes."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -198,10 +199,9 @@ def expect(**kwargs):
 def test_a_followed_link_on_an_indexable_page_is_live():
     decision = decide(NO_EXPECTATION, PAGE, [link()])
     assert (decision.state, decision.reason, decision.flags, decision.matches) == (LIVE, None, (), 1)
-    self_canonical = SourcePage(**{**PAGE.__dict__, "canonical_url": PAGE.final_url})
+    self_canonical = replace(PAGE, canonical_url=PAGE.final_url)
     assert decide(NO_EXPECTATION, self_canonical, [link()]).state == LIVE
-    redirected = SourcePage(**{**PAGE.__dict__, "final_url": "https://blog.com/2024/post",
-                               "redirect_chain": ("https://blog.com/2024/post",)})
+    redirected = replace(PAGE, final_url="https://blog.com/2024/post", redirect_chain=("https://blog.com/2024/post",))
     assert decide(NO_EXPECTATION, redirected, [link()]).state == LIVE
 
 
@@ -216,7 +216,7 @@ def test_a_followed_link_on_an_indexable_page_is_live():
     (["nofollow", "noopener"], {"expected_rel": ""}, None, ("nofollow", "rel_changed")),
 ])
 def test_what_weakens_a_link_that_is_there(rel, expectation, page_robots, flags):
-    page = SourcePage(**{**PAGE.__dict__, "meta_robots": page_robots})
+    page = replace(PAGE, meta_robots=page_robots)
     decision = decide(expect(**expectation), page, [link(rel=rel)])
     assert (decision.state, decision.reason, decision.flags) == (DEGRADED, None, flags)
 
@@ -232,7 +232,7 @@ def test_anchor_comparison_ignores_case_and_whitespace_runs():
     ({"canonical_url": "https://syndication.com/original"}, "canonical_elsewhere"),
 ])
 def test_a_link_on_a_page_search_engines_drop_is_lost(changes, reason):
-    page = SourcePage(**{**PAGE.__dict__, **changes})
+    page = replace(PAGE, **changes)
     decision = decide(NO_EXPECTATION, page, [link(rel=["nofollow"])])
     assert (decision.state, decision.reason) == (LOST, reason)
     assert decision.flags == ("nofollow",) and decision.link["target_url"] == "https://shop.com/"  # still described
@@ -240,9 +240,9 @@ def test_a_link_on_a_page_search_engines_drop_is_lost(changes, reason):
 
 def test_a_missing_link_is_lost_and_says_why():
     assert decide(NO_EXPECTATION, PAGE, []).reason == "link_removed"
-    redirected = SourcePage(**{**PAGE.__dict__, "redirect_chain": ("https://blog.com/",), "final_url": "https://blog.com/"})
+    redirected = replace(PAGE, redirect_chain=("https://blog.com/",), final_url="https://blog.com/")
     assert decide(NO_EXPECTATION, redirected, []).reason == "page_redirected"
-    soft_404 = SourcePage(**{**PAGE.__dict__, "title": "Page not found | Blog"})
+    soft_404 = replace(PAGE, title="Page not found | Blog")
     assert decide(NO_EXPECTATION, soft_404, []).reason == "page_not_found"
     assert decide(NO_EXPECTATION, soft_404, [link()]).state == LIVE  # the link is there: the title does not matter
     assert all(d.state == LOST and d.link is None and d.matches == 0
@@ -298,7 +298,7 @@ def test_failures(exc, outcome):
 # --- rows
 def test_rows_fit_the_schema_and_describe_the_link():
     checked = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    page = SourcePage(**{**PAGE.__dict__, "x_robots_tags": ("noarchive", "googlebot: nosnippet")})
+    page = replace(PAGE, x_robots_tags=("noarchive", "googlebot: nosnippet"))
     rows = [
         backlink_row(expect(expected_rel=""), page, decide(expect(expected_rel=""), page, [link(rel=["nofollow"])]), checked),
         backlink_row(NO_EXPECTATION, SourcePage(url="https://gone.com/", error="DNSLookupError: gone"),

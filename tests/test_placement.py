@@ -107,3 +107,167 @@ if __name__ == "__main__":
         print(f"\nmain_content={main_content}\n{table}")
         for miss in misses:
             print("  miss", *miss)
+
+
+# --- text columns on known markup --------------------------------------------------------------------------------
+ARTICLE_PAGE = """<!doctype html><html><head><title>Oven notes</title></head><body>
+<header class="site-header"><a href="/">Crumb</a><nav><a href="/about">About</a> <a href="/blog">Blog</a></nav></header>
+<main><article>
+<h1>Restoring the oven</h1>
+<p>The firebox was full of nests. We followed the teardown order in
+   <a href="https://example.org/manual.pdf">the original service manual</a>, bagging every bolt! Then we
+   cleaned the bricks.</p>
+<h2>Firing it again</h2>
+<p>Our first loaves were flat. By week three we baked <a href="https://example.org/sourdough">this
+   sourdough</a> daily, and later <a href="https://example.org/rye">a rye</a>. Thanks to everyone who came by.</p>
+<ul class="tags"><li><a href="/tag/ovens">ovens</a></li><li><a href="/tag/bread">bread</a></li></ul>
+</article></main>
+<footer id="colophon"><p>&copy; 2024 Crumb. <a href="/privacy">Privacy</a> &middot;
+<a href="/terms">Terms</a></p></footer>
+</body></html>"""
+
+
+def _place(html: str, **kwargs):
+    root = lxml.html.document_fromstring(html)
+    anchors = [a for a in root.iter("a", "area") if a.get("href") is not None]
+    rows = place_links(root, anchors, **kwargs)
+    return root, anchors, {a.get("href"): row for a, row in zip(anchors, rows)}
+
+
+def test_text_around_a_link_in_running_text():
+    _, _, rows = _place(ARTICLE_PAGE, main_content=False)
+    manual = rows["https://example.org/manual.pdf"]
+    assert manual["text_before"] == "The firebox was full of nests. We followed the teardown order in"
+    assert manual["text_after"] == ", bagging every bolt! Then we cleaned the bricks."
+    assert manual["sentence"] == (
+        "We followed the teardown order in the original service manual, bagging every bolt!"
+    )
+    assert manual["heading"] == "Restoring the oven"
+    rye = rows["https://example.org/rye"]
+    assert rye["heading"] == "Firing it again"
+    assert rye["sentence"] == "By week three we baked this sourdough daily, and later a rye."
+    assert rye["text_before"].endswith("we baked this sourdough daily, and later")
+
+
+def test_text_columns_are_capped_at_word_boundaries():
+    words = " ".join(f"word{i}" for i in range(80))
+    html = f"<html><body><p>{words} <a href='https://example.org/x'>x</a> {words}</p></body></html>"
+    _, _, rows = _place(html, main_content=False)
+    row = rows["https://example.org/x"]
+    assert 0 < len(row["text_before"]) <= 150 and 0 < len(row["text_after"]) <= 150
+    assert row["text_before"].startswith("word") and row["text_before"].endswith("word79")
+    assert row["text_after"].startswith("word0 ") and row["text_after"].split()[-1] in words.split()
+    assert len(row["sentence"]) <= 300 and "x" in row["sentence"].split()
+
+
+def test_block_link_density_and_links_in_block():
+    _, _, rows = _place(ARTICLE_PAGE, main_content=False)
+    menu = rows["/about"]
+    assert menu["links_in_block"] == 2  # the two nav links share one run
+    assert menu["block_link_density"] == 1.0
+    assert menu["sentence"] is None  # a menu is not running text
+    sourdough = rows["https://example.org/sourdough"]
+    assert sourdough["links_in_block"] == 2
+    paragraph = (
+        "Our first loaves were flat. By week three we baked this sourdough daily, and later a rye. "
+        "Thanks to everyone who came by."
+    )
+    nonspace = len(paragraph.replace(" ", ""))
+    assert sourdough["block_link_density"] == round(len("thissourdough" "arye") / nonspace, 4)
+    privacy = rows["/privacy"]
+    assert privacy["links_in_block"] == 2 and 0 < privacy["block_link_density"] < 1
+
+
+def test_regions_of_the_known_page():
+    _, _, rows = _place(ARTICLE_PAGE, main_content=False)
+    assert rows["/"]["region"] == "header"
+    assert rows["/about"]["region"] == "navigation"
+    assert rows["https://example.org/manual.pdf"]["region"] == "content"
+    assert rows["/tag/ovens"]["region"] == "content"
+    assert rows["/privacy"]["region"] == "footer"
+
+
+def test_in_main_content_true_in_the_article_false_in_the_footer():
+    _, _, rows = _place(ARTICLE_PAGE)
+    for href in ("https://example.org/manual.pdf", "https://example.org/sourdough", "https://example.org/rye"):
+        assert rows[href]["in_main_content"] is True, href
+    for href in ("/", "/about", "/privacy", "/terms"):
+        assert rows[href]["in_main_content"] is False, href
+        assert rows[href]["position"] is None and rows[href]["paragraph_index"] is None
+
+
+def test_position_and_paragraph_index_follow_reading_order():
+    _, _, rows = _place(ARTICLE_PAGE)
+    ordered = [rows[h] for h in ("https://example.org/manual.pdf", "https://example.org/sourdough",
+                                 "https://example.org/rye")]
+    positions = [row["position"] for row in ordered]
+    assert all(0.0 <= p <= 1.0 for p in positions)
+    assert positions == sorted(positions) and positions[0] < positions[-1]
+    paragraphs = [row["paragraph_index"] for row in ordered]
+    assert paragraphs[0] < paragraphs[1] == paragraphs[2]
+
+
+def test_without_main_content_the_main_text_columns_are_none():
+    _, _, rows = _place(ARTICLE_PAGE, main_content=False)
+    assert all(row["in_main_content"] is None and row["position"] is None for row in rows.values())
+
+
+def test_placement_leaves_the_tree_as_it_found_it():
+    root = lxml.html.document_fromstring(ARTICLE_PAGE)
+    before = lxml.html.tostring(root)
+    anchors = [a for a in root.iter("a") if a.get("href")]
+    place_links(root, anchors)
+    assert lxml.html.tostring(root) == before
+
+
+def test_no_links_no_rows():
+    root = lxml.html.document_fromstring("<html><body><p>nothing to see</p></body></html>")
+    assert place_links(root, []) == []
+
+
+# --- per-site rules ------------------------------------------------------------------------------------------------
+RULES_PAGE = """<html><body>
+<div class="promo-strip"><a href="/sale">Sale</a></div>
+<main><p>Long enough running text for the page to have a main area, with a
+<a href="/guide">guide link</a> in it and more words after the link.</p>
+<div class="x-partners"><a href="https://partner.example.com/">Partner</a></div></main>
+<footer><a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+def test_rules_override_and_first_match_wins():
+    rules = compile_rules([
+        {"class": "x-partners", "region": "sidebar"},
+        {"xpath": "//main", "region": "navigation"},  # matches the partner link too, but comes second
+        {"xpath": "//div[@class='promo-strip']", "region": "header", "site": "shop.example.com"},
+    ])
+    _, _, rows = _place(RULES_PAGE, rules=rules, main_content=False, site="www.shop.example.com")
+    assert rows["https://partner.example.com/"]["region"] == "sidebar"
+    assert rows["/guide"]["region"] == "navigation"
+    assert rows["/sale"]["region"] == "header"
+    assert rows["/privacy"]["region"] == "footer"  # no rule: the landmark decides
+
+
+def test_site_rules_only_apply_to_their_site():
+    rules = compile_rules([{"xpath": "//footer", "region": "content", "site": "example.com"}])
+    _, _, other = _place(RULES_PAGE, rules=rules, main_content=False, site="example.org")
+    _, _, same = _place(RULES_PAGE, rules=rules, main_content=False, site="blog.example.com")
+    assert other["/privacy"]["region"] == "footer"
+    assert same["/privacy"]["region"] == "content"
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("//main", "must be a list"),
+        ([{"xpath": "//main"}], "region must be one of"),
+        ([{"xpath": "//main[", "region": "content"}], "invalid XPath"),
+        ([{"xpath": "//main", "class": "x", "region": "content"}], "exactly one of"),
+        ([{"class": "two tokens", "region": "content"}], "one class token"),
+        ([{"class": "x", "region": "content", "colour": "red"}], "unknown keys"),
+        ([["xpath", "//main"]], "expected a dict"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_clear_error(spec, message):
+    with pytest.raises(ValueError, match=message):
+        compile_rules(spec)

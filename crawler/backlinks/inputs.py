@@ -1,11 +1,11 @@
 """The backlinks input: which links you expect on which pages.
 
 A CSV file with the header ``source_url,target[,expected_anchor,expected_rel]``, or a JSONL file (``.jsonl`` or
-``.ndjson``, or any file whose first non-blank character is ``{``) with those keys. ``target`` is read by
-:mod:`crawler.backlinks.targets`; ``expected_anchor`` is compared without regard to case or whitespace runs;
-``expected_rel`` lists the rel tokens you agreed on (``nofollow``, ``sponsored``, ``ugc``; ``follow`` or
-``dofollow`` for none; other standard tokens like ``noopener`` are allowed and ignored). An empty value means
-"no expectation".
+``.ndjson``, or any file whose first non-blank character is ``{``) with those keys. ``source_url`` is read like a
+seed (``crawler/seeds.py``: a bare ``host/path`` gets ``http://``); ``target`` by :mod:`crawler.backlinks.targets`;
+``expected_anchor`` is compared without regard to case or whitespace runs; ``expected_rel`` lists the rel tokens
+you agreed on (``nofollow``, ``sponsored``, ``ugc``; ``follow`` or ``dofollow`` for none; other standard tokens
+like ``noopener`` are allowed and ignored). An empty value means "no expectation".
 
 A bad row (a URL that does not parse, a missing column, a duplicate of an earlier row, an unknown rel token, a
 field over ``MAX_FIELD_CHARS``) is returned as an :class:`InputError` with its line number; the other rows still
@@ -112,7 +112,7 @@ def read_input(path: str) -> tuple[list[dict], list[InputError]]:
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         for line, text, fields in reader(f):
             try:
-                if isinstance(fields, Exception):
+                if isinstance(fields, ValueError):  # the reader could not split the line into fields
                     raise fields
                 source, expectation = parse_row(fields)
                 key = (source, expectation["target"])
@@ -139,20 +139,20 @@ def _is_jsonl(path: str) -> bool:
     return False
 
 
-def _csv_rows(f) -> Iterator[tuple[int, str, dict | Exception]]:
+def _csv_rows(f) -> Iterator[tuple[int, str, dict | ValueError]]:
     """(line, raw text, {column: value} or the error) per data row; blank lines are skipped."""
     reader = csv.reader(f)
     header = None
     for number, fields in _csv_records(reader):
         if header is None:
-            if isinstance(fields, Exception):
+            if isinstance(fields, ValueError):
                 raise InputFileError(f"backlinks input line {number}: unreadable header: {fields}")
             if not any(v.strip() for v in fields):
                 continue
             header = [v.strip().lower() for v in fields]
             _check_header(header)
             continue
-        if isinstance(fields, Exception):
+        if isinstance(fields, ValueError):
             yield number, "", fields
             continue
         if not any(v.strip() for v in fields):
@@ -166,7 +166,7 @@ def _csv_rows(f) -> Iterator[tuple[int, str, dict | Exception]]:
         raise InputFileError("backlinks input is empty: expected a header source_url,target[,expected_anchor,expected_rel]")
 
 
-def _csv_records(reader) -> Iterator[tuple[int, list[str] | Exception]]:
+def _csv_records(reader) -> Iterator[tuple[int, list[str] | ValueError]]:
     """The reader's records with the line each starts on; a record the csv module rejects becomes an error."""
     while True:
         start = reader.line_num + 1
@@ -192,7 +192,7 @@ def _check_header(header: list[str]) -> None:
         )
 
 
-def _jsonl_rows(f) -> Iterator[tuple[int, str, dict | Exception]]:
+def _jsonl_rows(f) -> Iterator[tuple[int, str, dict | ValueError]]:
     for number, raw in enumerate(f, start=1):
         text = raw.strip()
         if not text:

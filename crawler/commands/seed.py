@@ -35,7 +35,10 @@ class Command(ScrapyCommand):
         if not redis_url:
             raise UsageError("REDIS_URL is not set (environment or -s REDIS_URL=redis://host:6379/0)")
         spidercls = self.crawler_process.spider_loader.load(args[0])
-        entries, errors = spidercls.read_input(args[1])
+        try:
+            entries, errors = spidercls.read_input(args[1])
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read {args[1]}: {exc}") from None
         for error in errors:
             print(f"skipped: {error}")
         crawl = SharedInput(redis_url, spidercls.name).start_crawl(entries, opts.crawl, opts.append)

@@ -2,75 +2,93 @@
 
 SEO users judge a link by its position (Screaming Frog's "link position", Ahrefs' ``is_content``): an editorial
 link inside an article is worth more than the same link in a sitewide footer, and a backlink that moved out of the
-content is *degraded*. This module answers that from the lxml tree the spider already parsed, so a page is parsed
-once; trafilatura reads the same tree (it copies it internally; we never download or decode twice).
+content is *degraded*. This module answers that from the lxml tree the spider already parsed; trafilatura reads
+the same tree (it copies it internally), so a page is downloaded, decoded and parsed once.
 
 Regions
 =======
-``REGIONS`` names where a link sits. Decided in this order, first decision wins:
+``REGIONS`` names where a link sits. The first decision in this order wins:
 
-1. **Per-site rules** (``LINK_REGION_RULES``, see :func:`compile_rules`): the first rule matching the link or
-   one of its ancestors decides.
-2. **Page chrome among the link's ancestors.** Each ancestor may carry a label, from (per element, strongest
-   first) a breadcrumb marker (class ``breadcrumb(s)``, ``aria-label`` mentioning breadcrumb, schema.org
-   ``BreadcrumbList``), comments/footer class tokens, its HTML5 landmark or ARIA role, then its other id/class
-   tokens. Tokens are split into words on ``-``, ``_``, spaces and camelCase and matched as whole words, so
-   ``navy``, ``unavailable``, ``canvas`` and ``commentary`` (an editorial column) mean nothing. The labels are
-   resolved over the whole ancestor chain:
+1. **Per-site rules** (``LINK_REGION_RULES``, see :func:`compile_rules`): the first rule that matches the link or
+   one of its ancestors.
+2. **Page chrome among the link and its ancestors.** Each element may carry one label. Per element, strongest
+   first: a breadcrumb marker (``aria-label`` mentioning breadcrumb, schema.org ``BreadcrumbList``); a main-area
+   container (``main``, ``role=main``, ``itemprop=articleBody``); the comments/footer/sidebar words of its id and
+   class; its HTML5 landmark or ARIA role (``nav``, ``header``, ``footer``, ``aside``, ``article``, ``navigation``,
+   ``banner``, ``contentinfo``, ``complementary``, ``menu``); then its other words (navigation, header, widget,
+   related/share/social/ad boxes, content). Ids and classes are split into words on ``-``, ``_``, spaces and
+   camelCase and matched as whole words, so ``navy``, ``unavailable``, ``canvas`` and ``commentary`` mean nothing;
+   ``aside`` and ``secondary`` count only as a whole class (``text-align-aside``, ``btn-secondary`` do not).
+   Over the chain:
 
-   - **breadcrumb** anywhere wins: a trail is a trail wherever a theme puts it.
-   - **footer** and **comments** *absorb* what they contain, the outermost one deciding: a footer menu
-     (``footer > nav``, which Screaming Frog calls navigation and warns about), footer widgets and footer social
-     icons are ``footer``; a comment's own header, footer and reply links are ``comments``. Forum signatures
-     and comment forms are ``comments`` too: text users add under a post, not the page's editorial content.
-   - otherwise the **nearest** of navigation, header and sidebar decides: the menu inside a site header is
-     ``navigation`` while the logo beside it is ``header``; a menu widget inside a sidebar and a table of
-     contents inside an article (``article > nav``) are ``navigation``.
-   - the weak "complementary" boxes (related posts, share and social buttons, ads) are ``sidebar`` only when
-     nothing stronger encloses them; social icons in a header stay ``header``.
+   - a **breadcrumb** anywhere wins: a trail is a trail wherever a theme puts it (phpBB repeats it in the footer).
+   - **footer**, **sidebar** and **comments** *absorb* what they contain; the outermost one decides. A footer menu
+     (``footer > nav``, which Screaming Frog calls navigation and warns about), footer widgets and social icons
+     are ``footer``; a menu widget in a sidebar and a docs sidebar's page tree are ``sidebar``; a comment's own
+     header, footer and reply links are ``comments``. Forum signatures and comment forms are ``comments`` too:
+     text users add under a post, not the page's content. Forum posts themselves are ``content``.
+   - otherwise the **nearest** of navigation and header decides: the menu inside a site header is ``navigation``
+     while the logo beside it is ``header``; a table of contents or series menu inside an article
+     (``article > nav``) and post-to-post links are ``navigation``.
+   - weak labels, ``sidebar`` only when nothing stronger encloses them: related/similar posts, share and social
+     buttons, ads (social icons in a header stay ``header``), and a ``widget`` (Blogger calls its header and its
+     post list widgets too).
 
-   Scoping follows HTML-AAM: a ``header``/``footer`` inside ``article``, ``aside``, ``main``, ``nav`` or
-   ``section`` is the article's own header/footer (byline, categories, tags), not the site banner or
-   contentinfo, so it decides nothing and its links end up ``content``; class tokens do the same for
-   ``entry-header``, ``post-footer``, ``card-footer``... An ``aside`` inside an article is a call-out (content)
-   unless it is labelled. Wrappers are not regions: an element that contains the page's main area (``main``,
-   ``role=main``, ``articleBody``, ``entry-content``...) decides nothing, whatever its classes say
-   (``content-sidebar-wrap``, ``has-sidebar``); ``html`` and ``body`` never decide; state classes
-   (``menu-open``, ``no-sidebar``) and WordPress taxonomy classes (``tag-menu``) are ignored.
-3. **Layout columns.** A grid column (``col-md-4``, ``span3``, ``large-4``...) or table cell that does not hold
-   the main content while a sibling column does is a side column: ``navigation`` when it comes first and is a
-   list of links (the left menu of a table layout), ``sidebar`` otherwise. With known widths the side column
-   must be the narrower one.
-4. **Main content** (trafilatura, when ``main_content=True``): a link it keeps is ``content``.
-5. A link inside ``main``, ``article`` or a content-like container (``entry``, ``post``, ``content``...) is
-   ``content``.
-6. **Position**, for pages without markup hints, when trafilatura located the main text: a link before the
-   first main-content link is ``navigation`` when it belongs to a group of links (a menu) and ``header`` when
-   alone (a logo); after the last one it is ``footer``; in between it is ``content``.
-7. A link in running text (a block with at least 40 characters of its own text, under half of it link text)
-   is ``content``. Anything else is ``unknown``.
+   Scoping follows HTML-AAM: a ``header``/``footer`` inside ``article``, ``aside``, ``main`` or ``nav`` is that
+   article's own header/footer (byline, categories, tags, "edit this page"), not the site banner or contentinfo;
+   it decides nothing, whatever its class says, so its links end up ``content``. ``<section>`` does not scope:
+   themes use it as a plain wrapper. Class words do the same for item headers/footers (``entry-header``,
+   ``card-footer``, ``message-footer``, ``page-header``...). An ``aside`` inside an article is a call-out
+   (content) unless it is labelled (``aria-label``). **Wrappers are not regions**: an element that contains the
+   main area (``main``, ``articleBody``, ``entry-content``, ``post-body``...) or most of the page's running text
+   decides nothing, whatever its classes say (``content-sidebar-wrap``, ``wy-nav-content``, page builders that
+   wrap a whole article in ``<header>``). ``html`` and ``body`` never decide; state classes (``menu-open``,
+   ``has-sidebar``, ``navigation-not-searchable``), WordPress taxonomy classes (``tag-menu``) and page-builder
+   widget classes (``elementor-widget-*``) say nothing about regions.
+3. **Layout columns.** A grid column (``col-md-4``, ``span3``, ``large-4``, ``col--3``...) or table cell beside
+   a sibling column holding at least twice its running text is a side column: ``navigation`` when it comes first
+   and is a list of links (the left menu of a table layout), ``sidebar`` otherwise. With known widths the side
+   column must be the narrower one; columns inside an article are the article's own layout.
+4. A link inside a content container (``main``, ``role=main``, ``article``, ``articleBody``, ``entry-content``,
+   ``post-body``...) is ``content``.
+5. **Where the running text is**, for pages without (enough) hints. Running text is every text node of at least
+   25 characters outside links and outside the chrome; the *main area* is the deepest element holding 60% of it,
+   when some links lie outside it. A link inside the main area is ``content``. Outside it, a link near a footer
+   mark (``©``, "copyright 2021", "all rights reserved", "powered by", "last updated" in its block or the short
+   blocks around it) is ``footer``; a link before the main area and before the page's first ``h1`` is ``header``
+   when it is an image (a logo) or alone, ``navigation`` when it belongs to a group of links (a menu). Anything
+   else on a page with running text is ``content`` (sections of a landing page, lists after an intro).
+6. Pages without any running text: a link in a weak content container (a ``content``/``post``/``entry`` word),
+   a link trafilatura keeps, or a link in running text (its own run has at least 40 characters of non-link text,
+   under half of it link text) is ``content``; anything else is ``unknown``.
+
+trafilatura is only the tie-breaker of rule 6: its fast extraction keeps menus, footers and link lists on small
+pages and drops link lists that are the page's content (measured on the fixtures), while rules 2-5 are exact on
+hinted markup. It answers the other question, whether a link is part of the main text, below.
 
 Main content
 ============
-trafilatura (``fast=True``: the readability/justext comparison triples its cost and drops links) is run on the
-same tree with links kept. To map its output back to elements without text guessing, each ``<a>`` gets a unique
-marker ``href`` for the duration of the call (restored in ``finally``; trafilatura copies the tree and copies
-``href`` verbatim into ``<ref target>``), so a kept link is found by identity. Links without text (image links,
-which trafilatura always drops) count as main content when they sit between main-content links in a
-``content`` region. When trafilatura's output has no links at all (its baseline fallback returns plain text),
-membership falls back to finding the link's text with its surrounding words in the main text.
-``in_main_content`` is true only for ``content``-region links, so the two columns never contradict each other;
-``position`` (character offset in the main text, 0..1) and ``paragraph_index`` (its block among trafilatura's
-paragraphs, headings, list items and cells) are set for main-content links only.
+``main_content=True`` runs trafilatura (``fast=True``: the readability/justext comparison costs 2-15x more and
+its justext output drops links) on the same tree with links kept. To map its output back to elements without
+text guessing, each ``<a>`` gets a unique marker ``href`` for the duration of the call (restored in ``finally``;
+trafilatura copies the tree and copies ``href`` verbatim into ``<ref target>``), so a kept link is found by
+identity. When the output holds no link at all (trafilatura's baseline fallback returns plain text), a link is
+kept when its text with its surrounding words appears in the main text. Links without text (image links, which
+trafilatura always drops) count as kept when they sit between kept links. ``in_main_content`` is true only for
+kept links in the ``content`` region, so the two columns never contradict each other; ``position`` (character
+offset in the main text, 0..1) and ``paragraph_index`` (its block among trafilatura's paragraphs, headings, list
+items and cells) are set for main-content links only. A trafilatura crash is logged and the page is placed as with
+``main_content=False``.
 
 Text around a link
 ==================
 A link's *block* is its nearest block-level ancestor; nested blocks split it into separate runs of inline text,
-and a link's text columns come from its run only (``text_before``/``text_after`` up to 150 characters, cut at
-a word boundary). ``sentence`` is set when the run is running text (rule 7), cut at sentence punctuation followed
-by a capital, capped at 300 characters around the link. ``links_in_block`` counts every ``<a href>``/``<area
-href>`` in the run; ``block_link_density`` is the share of the run's characters inside links (0 for a run
-without text). ``heading`` is the nearest preceding ``h1``-``h3``.
+and a link's text columns come from its run only (``text_before``/``text_after`` up to 150 characters, cut at a
+word boundary). ``sentence`` is set when the run is running text (rule 6), cut at sentence punctuation followed by
+a capital, capped at 300 characters around the link. ``links_in_block`` counts every ``<a href>``/``<area href>``
+in the run; ``block_link_density`` is the share of the run's characters (spaces aside) inside links, 0 for a run
+without text.
+``heading`` is the nearest preceding ``h1``-``h3``.
 """
 
 from __future__ import annotations
@@ -92,7 +110,11 @@ REGIONS = ("content", "navigation", "header", "footer", "sidebar", "comments", "
 
 TEXT_LIMIT = 150
 SENTENCE_LIMIT = 300
-RUNNING_TEXT_MIN = 40  # characters of a run's own (non-link) text that make it running text
+RUNNING_TEXT_MIN = 40  # non-link characters (spaces aside) that make a link's run running text (rule 6, ``sentence``)
+AREA_TEXT_MIN = 25  # characters of a text node that count as running text for the main area (rule 5)
+AREA_SHARE = 0.6  # share of the running text the main area holds
+SIDE_TEXT_MIN = 100  # running text a column needs before its neighbours count as side columns
+FOOTER_WINDOW = 400  # characters around a link searched for a footer mark
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details dialog dir div dl dt fieldset figcaption figure footer "
@@ -102,11 +124,15 @@ BLOCK_TAGS = frozenset(
 SKIPPED_TAGS = frozenset(("script", "style", "template", "head", "title"))
 LINK_TAGS = ("a", "area")
 
-# --- vocabulary of id/class words -----------------------------------------------------------------------------
+# --- vocabulary of id/class words -------------------------------------------------------------------------------
 BREADCRUMB_WORDS = frozenset(("breadcrumb", "breadcrumbs", "crumb", "crumbs", "breadcrumbtrail"))
-COMMENT_WORDS = frozenset(("comment", "comments", "commentlist", "respond", "disqus", "signature", "signatures", "signaturecontainer"))
+COMMENT_WORDS = frozenset(
+    ("comment", "comments", "commentlist", "respond", "disqus", "signature", "signatures", "signaturecontainer")
+)
 # "3 comments" links and counters in a post's meta line are not the comments section
-COMMENT_POINTER_WORDS = frozenset(("link", "links", "count", "counter", "number", "num", "icon", "btn", "button", "bubble", "total"))
+COMMENT_POINTER_WORDS = frozenset(
+    ("link", "links", "count", "counter", "number", "num", "icon", "btn", "button", "bubble", "total")
+)
 FOOTER_WORDS = frozenset(("footer", "colophon", "copyright", "sitefooter", "pagefooter", "globalfooter"))
 HEADER_WORDS = frozenset(("header", "masthead", "topbar", "siteheader", "globalheader", "branding"))
 # header/footer of a content item, not of the site: entry-footer, card-header, message-footer, blockquote-footer...
@@ -119,7 +145,8 @@ NAV_WORDS = frozenset(
     "nav navs navbar navigation navi menu menus menubar megamenu submenu topnav subnav sidenav mainnav sitenav "
     "navlinks navlist pagination pager paging toc tableofcontents dropdown".split()
 )
-SIDEBAR_WORDS = frozenset(("sidebar", "sidebars", "widgetarea", "rail", "sidecol", "aside"))
+SIDEBAR_WORDS = frozenset(("sidebar", "sidebars", "widgetarea", "rail", "sidecol"))
+SIDEBAR_TOKENS = frozenset(("aside", "secondary", "widget-area", "widget_area", "widgetarea"))
 WIDGET_WORDS = frozenset(("widget", "widgets"))
 SIDE_PARTS = frozenset(("bar", "col", "column", "rail", "panel"))
 COMPLEMENTARY_WORDS = frozenset(
@@ -143,39 +170,47 @@ ROLE_LABELS = {
     "contentinfo": "footer",
     "complementary": "sidebar",
     "main": "content!",
-    "article": "content",
+    "article": "article",
 }
 # HTML-AAM scoping, without <section>: themes use it as a plain wrapper far too often
 SCOPING_TAGS = frozenset(("article", "aside", "main", "nav"))
+LANDMARK_TAGS = frozenset(("nav", "header", "footer", "aside", "main", "article"))
 ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav"))
 
-# Labels of one element: the regions, plus "complementary" (related/share/ad boxes, a weak sidebar), "content!"
-# (a main-area container: its ancestors are wrappers) and "content" (a weak content hint).
-CHROME_LABELS = frozenset(("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary"))
+# Labels an element can carry: the chrome regions, the weak "complementary" and "widget" (sidebar when nothing
+# stronger encloses them), "content!" (a main-area container: its ancestors are wrappers) and "content" (a hint).
+CHROME_LABELS = frozenset(
+    ("breadcrumb", "comments", "footer", "navigation", "header", "sidebar", "complementary", "widget")
+)
 ABSORBING = frozenset(("footer", "comments", "sidebar"))
-ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank an element's landmark
+ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank the landmark
 TOKEN_PRIORITY = ("navigation", "header", "widget", "complementary", "content!", "content")
-WRAPPER_MIN_LINKS = 3  # main-content links needed before their common ancestors count as wrappers
+BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header"))  # wrappers when they hold most text
 
 _SPLIT = re.compile(r"[-_\s:./]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _COLUMN = re.compile(
-    r"^(?:(?:col|span|column|columns|cell)(?:-(?:xs|sm|md|lg|xl|xxl))?(?:--?(\d+))?|span(\d+)|(?:small|medium|large)-(\d+)"
-    r"|(?:\w+:)?w-(\d+)/(\d+)|(?:\w+:)?col-span-(\d+)|pure-u(?:-\w+)?-(\d+)-(\d+))$"
+    r"^(?:(?:col|span|column|columns|cell)(?:-(?:xs|sm|md|lg|xl|xxl))?(?:--?(\d+))?|span(\d+)"
+    r"|(?:small|medium|large)-(\d+)|(?:\w+:)?w-(\d+)/(\d+)|(?:\w+:)?col-span-(\d+)|pure-u(?:-\w+)?-(\d+)-(\d+))$"
 )
 _WS = re.compile(r"\s+")
+_NON_WORD = re.compile(r"\W+")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[A-Z0-9\"'“‘(\[¿¡À-ÖØ-Þ])|[。！？]+")
+_FOOTER_MARK = re.compile(
+    r"©|\(c\)\s*(?:19|20)\d\d|copyright\s*(?:©|\(c\)|(?:19|20)\d\d)|all rights reserved|powered by|"
+    r"last (?:updated|modified)",
+    re.IGNORECASE,
+)
 _MAIN_BLOCKS = frozenset(("p", "head", "item", "cell", "code", "quote"))
-# A cheap superset of the main-area containers (element_label decides): main, role=main, articleBody, and
-# elements whose class or id may hold a content/body/text word.
-_CONTAINER_CANDIDATES = lxml.etree.XPath(
-    "//*[self::main or @role='main' or @itemprop='articleBody' or @itemprop='mainContentOfPage'"
-    " or contains(@class,'ontent') or contains(@class,'ody') or contains(@class,'ext')"
-    " or contains(@id,'ontent') or contains(@id,'ody') or contains(@id,'ext')]"
+# Running text for the main area: text nodes of AREA_TEXT_MIN characters or more, outside links and invisible parts
+_RUNNING_TEXT = lxml.etree.XPath(
+    f"//text()[string-length(normalize-space()) >= {AREA_TEXT_MIN}][not(ancestor::a or ancestor::head"
+    " or ancestor::script or ancestor::style or ancestor::noscript or ancestor::template or ancestor::svg"
+    " or ancestor::select or ancestor::textarea or ancestor::button)]"
 )
 
 
-# --- per-site rules ---------------------------------------------------------------------------------------------
+# --- per-site rules ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RegionRule:
     region: str
@@ -191,8 +226,8 @@ class RegionRule:
 
 def compile_rules(spec) -> tuple[RegionRule, ...]:
     """Compile the ``LINK_REGION_RULES`` setting: a list of ``{"xpath": ..., "region": ...}`` or
-    ``{"class": "token", "region": ...}`` dicts, each optionally limited to ``"site": "example.com"`` (the host
-    and its subdomains). The first rule matching a link or one of its ancestors decides its region. Raises
+    ``{"class": "token", "region": ...}`` dicts, each optionally limited to ``"site": "example.com"`` (that host and
+    its subdomains). The first rule matching a link or one of its ancestors decides its region. Raises
     ``ValueError`` naming the faulty rule."""
     if spec is None:
         return ()
@@ -229,22 +264,34 @@ def compile_rules(spec) -> tuple[RegionRule, ...]:
             rules.append(RegionRule(region=region, xpath=xpath, site=site))
         else:
             token = item["class"]
-            if not isinstance(token, str) or not token.strip() or len(token.split()) != 1:
+            if not isinstance(token, str) or len(token.split()) != 1:
                 raise ValueError(f"{where}: 'class' must be one class token")
             rules.append(RegionRule(region=region, css_class=token.strip(), site=site))
     return tuple(rules)
 
 
+def _rule_region(link, rules, matched: list) -> str | None:
+    chain = (link, *link.iterancestors())
+    for rule, elements in zip(rules, matched):
+        if rule.xpath is not None:
+            if any(element in elements for element in chain):
+                return rule.region
+        elif any(rule.css_class in (element.get("class") or "").split() for element in chain):
+            return rule.region
+    return None
+
+
 # --- what one element says ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=8192)
 def token_labels(token: str) -> frozenset[str]:
-    """The region labels one class or id token carries, by whole words (``site-footer`` -> footer)."""
+    """The labels one class or id token carries, by whole words (``site-footer`` -> footer)."""
     lowered = token.lower()
     if lowered.startswith(IGNORED_PREFIXES):
         return frozenset()
     words = {w.lower() for part in _SPLIT.split(token) for w in _WORD.findall(part)}
     if not words or words & STATE_WORDS:
         return frozenset()
+    builder = lowered.startswith(BUILDER_PREFIXES)
     labels = set()
     if words & BREADCRUMB_WORDS:
         labels.add("breadcrumb")
@@ -256,30 +303,29 @@ def token_labels(token: str) -> frozenset[str]:
         labels.add("header")
     if words & NAV_WORDS:
         labels.add("navigation")
-    if words & WIDGET_WORDS and not lowered.startswith(BUILDER_PREFIXES):
-        labels.add("widget")
-    if (
+    if not builder and (
         words & SIDEBAR_WORDS
-        or lowered == "secondary"
+        or lowered in SIDEBAR_TOKENS
         or ("side" in words and words & SIDE_PARTS)
-        or (words & {"left", "right"} and words & (SIDE_PARTS | {"sidebar"}))
+        or (words & {"left", "right"} and words & SIDE_PARTS)
     ):
         labels.add("sidebar")
+    if words & WIDGET_WORDS and not builder:
+        labels.add("widget")
     if words & COMPLEMENTARY_WORDS:
         labels.add("complementary")
-    if lowered in STRONG_CONTENT_TOKENS or (words & CONTENT_SUBJECT_WORDS and words & CONTENT_PART_WORDS):
+    if lowered in STRONG_CONTENT_TOKENS or _names_content_body(token):
         labels.add("content!")
     if words & CONTENT_WORDS:
         labels.add("content")
     return frozenset(labels)
 
 
-def _tokens(element) -> list[str]:
-    tokens = (element.get("class") or "").split()
-    ident = element.get("id")
-    if ident:
-        tokens.append(ident)
-    return tokens
+def _names_content_body(token: str) -> bool:
+    """``entry-content``, ``td-post-content``, ``article-body``, ``main-content``: a subject word directly followed
+    by a body word. ``contentRow-main`` (a layout row) is not."""
+    words = [w.lower() for part in _SPLIT.split(token) for w in _WORD.findall(part)]
+    return any(a in CONTENT_SUBJECT_WORDS and b in CONTENT_PART_WORDS for a, b in zip(words, words[1:]))
 
 
 def _scoped(element, scoping_tags) -> bool:
@@ -294,31 +340,31 @@ def _landmark(element) -> str | None:
     if tag == "nav":
         return "navigation"
     if tag in ("header", "footer"):
-        return None if _scoped(element, SCOPING_TAGS) else ("header" if tag == "header" else "footer")
+        return None if _scoped(element, SCOPING_TAGS) else tag
     if tag == "aside":
         named = element.get("aria-label") or element.get("aria-labelledby") or element.get("title")
         return "sidebar" if named or not _scoped(element, ASIDE_SCOPING_TAGS) else None
-    if tag == "main":
-        return "content!"
     if tag == "article":
-        return "content"
+        return "article"
     return None
 
 
 def element_label(element) -> str | None:
-    """The one label an element carries, or None. Strongest first: breadcrumb markers, a main-area container, the
-    absorbing class labels (comments, footer, sidebar), the landmark, then the other class labels; a ``widget``
-    token counts as sidebar only when nothing else on the element names a region (Blogger's ``widget Header``)."""
-    aria = (element.get("aria-label") or "").lower()
-    if "breadcrumb" in aria or "BreadcrumbList" in (element.get("itemtype") or ""):
+    """The one label an element carries, or None (order in the module docstring, rule 2)."""
+    if element.tag not in LANDMARK_TAGS and not element.keys():
+        return None
+    if "breadcrumb" in (element.get("aria-label") or "").lower() or "BreadcrumbList" in (element.get("itemtype") or ""):
         return "breadcrumb"
     if element.tag == "main" or element.get("itemprop") in ("articleBody", "mainContentOfPage"):
         return "content!"
     labels = set()
-    for token in _tokens(element):
+    for token in (element.get("class") or "").split():
         labels |= token_labels(token)
-    if element.tag in ("header", "footer") and _scoped(element, SCOPING_TAGS):
-        labels -= {"header", "footer"}  # the tag already says whose header/footer it is: the article's
+    if element.get("id"):
+        labels |= token_labels(element.get("id"))
+    if labels & {"header", "footer"} and (element.tag in ("header", "footer") or _scoped(element, SCOPING_TAGS)):
+        if _scoped(element, SCOPING_TAGS):
+            labels -= {"header", "footer"}  # inside an article or main: that article's own header/footer
     for label in ABSORBING_FIRST:
         if label in labels:
             return label
@@ -327,42 +373,19 @@ def element_label(element) -> str | None:
         return landmark
     for label in TOKEN_PRIORITY:
         if label in labels:
-            return "sidebar" if label == "widget" else label
+            return label
     return None
-
-
-# --- layout columns ----------------------------------------------------------------------------------------------
-def column_width(element) -> float | None:
-    """The share of its row a grid column claims (``col-md-4`` -> 1/3), 0 when it is a column of unknown width
-    (a table cell, ``col``), None when the element is not a column."""
-    if element.tag in ("td", "th"):
-        return 0.0
-    width = None
-    for token in (element.get("class") or "").split():
-        match = _COLUMN.match(token)
-        if not match:
-            continue
-        g = match.groups()
-        if g[3] and g[4]:
-            value = int(g[3]) / max(int(g[4]), 1)
-        elif g[6] and g[7]:
-            value = int(g[6]) / max(int(g[7]), 1)
-        else:
-            number = g[0] or g[1] or g[2] or g[5]
-            value = int(number) / 12 if number else 0.0
-        width = value if width is None else max(width, value)
-    return width
 
 
 # --- text runs ---------------------------------------------------------------------------------------------------
 @dataclass
 class Run:
-    """Inline text of one block between nested blocks, whitespace collapsed, with the character span of every
-    link in it."""
+    """Inline text of one block between nested blocks, whitespace collapsed, with the span of every link in it."""
 
     text: str = ""
     spans: dict = field(default_factory=dict)  # link element -> (start, end)
-    link_chars: int = 0
+    chars: int = 0  # characters of the text, spaces not counted
+    link_chars: int = 0  # of those, inside links
     links: int = 0
     _boundaries: list | None = None
 
@@ -377,7 +400,6 @@ class _RunBuilder:
         self.runs: list[Run] = []
         self.parts: list[str] = []
         self.length = 0
-        self.open_links: dict = {}
         self.spans: dict = {}
         self.links = 0
 
@@ -398,13 +420,14 @@ class _RunBuilder:
 
     def close(self) -> None:
         # add() never lets a run start with a space, so only the end needs trimming
-        run = Run(text="".join(self.parts).rstrip(), links=self.links)
+        text = "".join(self.parts).rstrip()
+        run = Run(text=text, chars=len(text) - text.count(" "), links=self.links)
         for element, (start, end) in self.spans.items():
-            start, end = min(start, len(run.text)), min(end, len(run.text))
-            while start < end and run.text[start] == " ":
+            start, end = min(start, len(text)), min(end, len(text))
+            while start < end and text[start] == " ":
                 start += 1
             run.spans[element] = (start, end)
-            run.link_chars += len(run.text[start:end].rstrip())
+            run.link_chars += end - start - text.count(" ", start, end)
         if run.text or run.spans:
             self.runs.append(run)
         self.parts, self.length, self.spans, self.links = [], 0, {}, 0
@@ -412,36 +435,49 @@ class _RunBuilder:
 
 def block_runs(block) -> list[Run]:
     """Split a block's inline content into runs; nested blocks are their own blocks and are not entered, except
-    inside a link (a block-level "card" link is one link)."""
+    inside a link (a block-level "card" link is one link). Iterative, so deep markup cannot exhaust the stack."""
     builder = _RunBuilder()
-
-    def walk(element, in_link: bool) -> None:
-        builder.add(element.text)
-        for child in element:
-            tag = child.tag
-            if not isinstance(tag, str) or tag in SKIPPED_TAGS:
-                builder.add(child.tail)
-                continue
-            if tag in BLOCK_TAGS and not in_link:
-                builder.close()
-                builder.add(child.tail)
-                continue
-            if tag == "br" or (tag in BLOCK_TAGS and in_link):
+    builder.add(block.text)
+    # frames: (children left to visit, inside a link, the element, where its link text starts, block inside a link)
+    stack = [(iter(block), False, None, None, False)]
+    while stack:
+        children, in_link, element, link_start, spaced = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if link_start is not None:
+                builder.spans[element] = (link_start, builder.length)
+            if spaced:
                 builder.space()
-            if tag in LINK_TAGS and child.get("href") is not None and not in_link:
-                builder.links += 1
-                start = builder.length
-                walk(child, True)
-                builder.spans[child] = (start, builder.length)
-            else:
-                walk(child, in_link)
-            if tag in BLOCK_TAGS and in_link:
-                builder.space()
+            if element is not None:
+                builder.add(element.tail)
+            continue
+        tag = child.tag
+        if not isinstance(tag, str) or tag in SKIPPED_TAGS:
             builder.add(child.tail)
-
-    walk(block, False)
+            continue
+        if tag in BLOCK_TAGS and not in_link:
+            builder.close()
+            builder.add(child.tail)
+            continue
+        block_in_link = tag in BLOCK_TAGS  # and in_link, or it would have been skipped above
+        if tag == "br" or block_in_link:
+            builder.space()
+        opens_link = tag in LINK_TAGS and not in_link and child.get("href") is not None
+        if opens_link:
+            builder.links += 1
+        start = builder.length if opens_link else None
+        builder.add(child.text)
+        stack.append((iter(child), in_link or opens_link, child, start, block_in_link))
     builder.close()
     return builder.runs
+
+
+def _last_descendant(element):
+    last = element
+    while len(last):
+        last = last[-1]
+    return last
 
 
 def _block_of(element):
@@ -462,6 +498,7 @@ def _clip_end(text: str, limit: int) -> str:
 
 
 def _clip_start(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, not ending mid-word."""
     if len(text) <= limit:
         return text
     cut = text[:limit]
@@ -471,8 +508,7 @@ def _clip_start(text: str, limit: int) -> str:
 
 
 def is_running_text(run: Run) -> bool:
-    own = len(run.text) - run.link_chars
-    return own >= RUNNING_TEXT_MIN and run.link_chars * 2 < len(run.text)
+    return run.chars - run.link_chars >= RUNNING_TEXT_MIN and run.link_chars * 2 < run.chars
 
 
 def sentence_of(run: Run, start: int, end: int) -> str:
@@ -491,7 +527,7 @@ def sentence_of(run: Run, start: int, end: int) -> str:
     return run.text[max(first, start - room) : min(last, end + room)].strip()
 
 
-# --- main content ------------------------------------------------------------------------------------------------
+# --- main content (trafilatura) ----------------------------------------------------------------------------------
 @dataclass
 class MainContent:
     """What trafilatura kept: link index -> (position 0..1, paragraph index), and its plain text."""
@@ -560,28 +596,45 @@ def find_main_content(root, anchors) -> MainContent | None:
     return _walk_main(document.body, markers)
 
 
-# --- placement ---------------------------------------------------------------------------------------------------
-class _Page:
-    """Per-call caches over one tree."""
+# --- the page's layout -------------------------------------------------------------------------------------------
+def column_width(element) -> float | None:
+    """The share of its row a grid column claims (``col-md-4`` -> 1/3), 0 for a column of unknown width (a table
+    cell, ``col``), None when the element is not a column."""
+    if element.tag in ("td", "th"):
+        return 0.0
+    width = None
+    for token in (element.get("class") or "").split():
+        match = _COLUMN.match(token)
+        if not match:
+            continue
+        g = match.groups()
+        if g[3] and g[4]:
+            value = int(g[3]) / max(int(g[4]), 1)
+        elif g[6] and g[7]:
+            value = int(g[6]) / max(int(g[7]), 1)
+        else:
+            number = g[0] or g[1] or g[2] or g[5]
+            value = int(number) / 12 if number else 0.0
+        width = value if width is None else max(width, value)
+    return width
 
-    def __init__(self, root):
+
+class _Page:
+    """One tree's labels, runs and layout, computed once per call."""
+
+    def __init__(self, root, anchors):
         self.root = root
+        self.anchors = anchors
         self.labels: dict = {}
         self.runs: dict = {}  # block -> list[Run]
-        self.run_of: dict = {}  # link element -> Run
-        self.containers = [e for e in _CONTAINER_CANDIDATES(root) if self.label(e) == "content!"]
-        self.wrappers = {ancestor for container in self.containers for ancestor in container.iterancestors()}
-
-    def add_main_holders(self, kept_links: list) -> None:
-        """Elements holding most of trafilatura's main-content links are wrappers too, whatever they are called
-        (page builders wrap whole articles in ``<header>``)."""
-        if len(kept_links) < WRAPPER_MIN_LINKS:
-            return
-        counts: dict = {}
-        for link in kept_links:
-            for ancestor in link.iterancestors():
-                counts[ancestor] = counts.get(ancestor, 0) + 1
-        self.wrappers.update(e for e, n in counts.items() if n * 2 >= len(kept_links))
+        self.run_of: dict = {}  # link -> Run
+        self.density: dict = {}
+        self.widths: dict = {}
+        self.chains: dict = {}  # element -> _chain state; filled only once the wrappers are known
+        self.footers: set = set()  # outermost footer regions met while resolving chains
+        self._footer_end: int | None = None
+        self.wrappers: set = set()
+        self._measure_text()
 
     def label(self, element) -> str | None:
         try:
@@ -591,6 +644,158 @@ class _Page:
             self.labels[element] = label
             return label
 
+    # chrome (rule 2)
+    def chrome(self, element) -> tuple[str | None, str | None]:
+        """The region the element and its ancestors decide (rule 2), and the content container enclosing it:
+        'strong' (``main``, ``article``, ``entry-content``...), 'weak' (a content word) or None."""
+        breadcrumb, absorbing, nearest, weak, container = self._chain(element)
+        return ("breadcrumb" if breadcrumb else absorbing or nearest or weak), container
+
+    def _chain(self, element) -> tuple:
+        """What an element's ancestor chain says, memoized per element: (breadcrumb seen, outermost absorbing
+        label, nearest navigation/header, weak sidebar, container strength)."""
+        cache = self.chains
+        pending = []
+        node = element
+        while node is not None and node not in cache:
+            pending.append(node)
+            node = node.getparent()
+        state = cache[node] if node is not None else (False, None, None, None, None)
+        for node in reversed(pending):
+            label = self.label(node)
+            if label is not None and not (label in CHROME_LABELS and node in self.wrappers):
+                breadcrumb, absorbing, nearest, weak, container = state
+                if label == "breadcrumb":
+                    breadcrumb = True
+                elif label in ABSORBING:
+                    absorbing = absorbing or label  # the outer one, already in the state, wins
+                    if label == "footer" and absorbing == "footer":
+                        self.footers.add(node)
+                elif label in ("navigation", "header"):
+                    nearest = label
+                elif label in ("complementary", "widget"):
+                    weak = "sidebar"
+                elif label == "content":
+                    container = container or "weak"
+                else:
+                    container = "strong"
+                state = (breadcrumb, absorbing, nearest, weak, container)
+            cache[node] = state
+        return state
+
+    # running text and the main area (rules 3 and 5)
+    def _measure_text(self) -> None:
+        """Document order, and where the running text is (one C-level XPath for the text)."""
+        root = self.root
+        self.order = order = {element: position for position, element in enumerate(root.iter())}
+        first_h1 = next(root.iter("h1"), None)
+        self.first_h1 = order[first_h1] if first_h1 is not None else len(order)
+        owners = []
+        for text in _RUNNING_TEXT(root):
+            owner = text.getparent()
+            if text.is_tail:
+                owner = owner.getparent()
+            if owner is not None:
+                owners.append((owner, len(" ".join(text.split()))))
+        # wrappers: what contains a main-area container that holds running text, and chrome that holds most of the
+        # running text (a page builder's <header> around a whole article)
+        everything = self._weigh(owners)
+        for element in everything:
+            if self.label(element) == "content!":
+                self.wrappers.update(element.iterancestors())
+        total = sum(length for _, length in owners)
+        for element, weight in everything.items():
+            if weight >= AREA_SHARE * total and self.label(element) in BIG_CHROME:
+                self.wrappers.add(element)
+        main_owners = [(owner, length) for owner, length in owners if self.chrome(owner)[0] is None]
+        self.weight = self._weigh(main_owners)
+        self.area = self.first = None
+        if not main_owners:
+            return
+        main_total = sum(length for _, length in main_owners)
+        holding = [e for e, w in self.weight.items() if w >= AREA_SHARE * main_total and e.tag not in ("html", "body")]
+        area = max(holding, key=order.__getitem__) if holding else None
+        anchors = self.anchors
+        if area is not None and not all(area in (a, *a.iterancestors()) for a in (anchors[0], anchors[-1])):
+            self.area = area  # informative: some links lie outside it
+        self.first = min(order[owner] for owner, _ in main_owners)
+
+    @staticmethod
+    def _weigh(owners) -> dict:
+        weight: dict = {}
+        for owner, length in owners:
+            for element in (owner, *owner.iterancestors()):
+                weight[element] = weight.get(element, 0) + length
+        return weight
+
+    def relative_position(self, link) -> str | None:
+        """Rule 5: 'inside' the main area, 'before' it (and before the page's first ``h1``: the page's own title and
+        what follows it are content), 'after the footer' (toolbars and banners a page appends after its footer),
+        or 'outside'; None when the page has no running text."""
+        order = self.order[link]
+        if self.area is not None and self.area in link.iterancestors():
+            return "inside"
+        start = self.order[self.area] if self.area is not None else self.first
+        if start is None:
+            return None
+        if order < min(start, self.first_h1):
+            return "before"
+        return "after the footer" if order > self.footer_end() else "outside"
+
+    def footer_end(self) -> int:
+        """Document position of the last element of the page's footers (call once every link's chain is known)."""
+        if self._footer_end is None:
+            self._footer_end = max(
+                (self.order[last] for footer in self.footers for last in [_last_descendant(footer)]),
+                default=len(self.order),
+            )
+        return self._footer_end
+
+    def side_column(self, link) -> str | None:
+        """Rule 3: 'navigation' or 'sidebar' when the link sits in a layout column beside the main column."""
+        for column in link.iterancestors():
+            width = self.width(column)
+            if width is None:
+                continue
+            parent = column.getparent()
+            if parent is None or column.tag == "article" or self._inside_article(column):
+                return None
+            own = self.weight.get(column, 0)
+            for sibling in parent:
+                if sibling is column or not isinstance(sibling.tag, str):
+                    continue
+                other_width = self.width(sibling)
+                other = self.weight.get(sibling, 0)
+                if other_width is None or other < max(SIDE_TEXT_MIN, 2 * own):
+                    continue
+                if width and other_width and width >= other_width:
+                    continue
+                density, links = self._link_density(column)
+                leading = self.order[column] < self.order[sibling]
+                return "navigation" if leading and links >= 3 and density >= 0.6 else "sidebar"
+        return None
+
+    def width(self, element) -> float | None:
+        if element not in self.widths:
+            self.widths[element] = column_width(element)
+        return self.widths[element]
+
+    def _inside_article(self, element) -> bool:
+        return any(
+            a.tag == "article" or (self.label(a) == "content!" and a.tag != "main" and a.get("role") != "main")
+            for a in element.iterancestors()
+        )
+
+    def _link_density(self, element) -> tuple[float, int]:
+        """Share of the element's letters and digits inside links (separators like "·" and "|" do not count)."""
+        if element not in self.density:
+            total = len(_NON_WORD.sub("", element.text_content()))
+            links = element.xpath(".//a[@href]")
+            link_chars = sum(len(_NON_WORD.sub("", a.text_content())) for a in links)
+            self.density[element] = (link_chars / total if total else 0.0, len(links))
+        return self.density[element]
+
+    # text around a link
     def run(self, link) -> Run:
         run = self.run_of.get(link)
         if run is None:
@@ -603,96 +808,30 @@ class _Page:
             run = self.run_of.get(link)
             if run is None:  # not reachable as inline text of its block (e.g. inside <template>)
                 text = collapse(link.text_content()) if link.tag == "a" else ""
-                run = Run(text=text, spans={link: (0, len(text))}, link_chars=len(text), links=1)
+                chars = len(text) - text.count(" ")
+                run = Run(text=text, spans={link: (0, len(text))}, chars=chars, link_chars=chars, links=1)
                 self.run_of[link] = run
         return run
 
-    def chrome(self, link) -> tuple[str | None, bool]:
-        """The region the ancestors decide (rule 2), and whether a content-like container encloses the link."""
-        nearest = weak = absorbing = None
-        in_content = False
-        for ancestor in (link, *link.iterancestors()):
-            label = self.label(ancestor)
-            if label is None or (label in CHROME_LABELS and ancestor in self.wrappers):
-                continue
-            if label == "breadcrumb":
-                return "breadcrumb", in_content
-            if label in ABSORBING:
-                absorbing = label
-            elif label in ("navigation", "header"):
-                nearest = nearest or label
-            elif label == "complementary":
-                weak = weak or "sidebar"
-            else:
-                in_content = True
-        return absorbing or nearest or weak, in_content
+    def near_footer_mark(self, link, run: Run) -> bool:
+        """A copyright/"powered by" mark in the link's run or the few short blocks around it."""
+        if _FOOTER_MARK.search(run.text):
+            return True
+        element = _block_of(link)
+        while element is not None and element.tag not in ("body", "html"):
+            text = element.text_content()
+            if len(text) > FOOTER_WINDOW:
+                return False
+            if _FOOTER_MARK.search(text):
+                return True
+            element = element.getparent()
+        return False
 
-
-def _content_ancestors(root, anchors, main: MainContent | None, page: _Page) -> set:
-    """Elements holding the page's main area: ancestors-or-self of main/article containers and of kept links."""
-    holders: set = set()
-    markers = [e for e in root.iter("main", "article") if isinstance(e.tag, str)]
-    markers += page.containers
-    if main is not None:
-        markers += [anchors[i] for i in main.kept]
-    for marker in markers:
-        for element in (marker, *marker.iterancestors()):
-            if element in holders:
-                break
-            holders.add(element)
-    return holders
-
-
-def _link_density(element, cache: dict) -> tuple[float, int]:
-    if element not in cache:
-        total = len(collapse(element.text_content()))
-        links = element.xpath(".//a[@href]")
-        link_chars = sum(len(collapse(a.text_content())) for a in links)
-        cache[element] = (link_chars / total if total else 0.0, len(links))
-    return cache[element]
-
-
-def _inside_article(element, page: _Page) -> bool:
-    """Columns inside an article or its body are the article's own layout, not the page's."""
-    return any(
-        a.tag == "article" or (page.label(a) == "content!" and a.tag != "main" and a.get("role") != "main")
-        for a in element.iterancestors()
-    )
-
-
-def _side_column(link, holders: set, page: _Page, density_cache: dict) -> str | None:
-    """Rule 3: 'navigation' or 'sidebar' when the link sits in a layout column beside the main content column."""
-    for column in link.iterancestors():
-        if column in holders:
-            return None
-        width = column_width(column)
-        if width is None:
-            continue
-        parent = column.getparent()
-        if parent is None or _inside_article(column, page):
-            return None
-        siblings = [s for s in parent if isinstance(s.tag, str) and s is not column]
-        for sibling in siblings:
-            if sibling not in holders:
-                continue
-            other = column_width(sibling)
-            if other is None:
-                continue
-            if width and other and width >= other:
-                return None
-            leading = parent.index(column) < parent.index(sibling)
-            density, links = _link_density(column, density_cache)
-            return "navigation" if leading and links >= 3 and density >= 0.6 else "sidebar"
-    return None
-
-
-def _group_size(link, run: Run) -> int:
-    block = _block_of(link)
-    if block.tag in ("li", "dd", "dt"):
-        container = block.getparent()
-        if container is not None:
-            return len(container.xpath(".//a[@href]"))
-    return run.links
+    def group_size(self, link, run: Run) -> int:
+        block = _block_of(link)
+        if block.tag in ("li", "dd", "dt") and block.getparent() is not None:
+            return len(block.getparent().xpath(".//a[@href]"))
+        return run.links
 
 
 def _heading_map(root, wanted: set) -> dict:
@@ -707,21 +846,35 @@ def _heading_map(root, wanted: set) -> dict:
     return headings
 
 
-def _rule_region(link, rules, matched: list) -> str | None:
-    chain = (link, *link.iterancestors())
-    for rule, elements in zip(rules, matched):
-        if rule.xpath is not None:
-            if any(element in elements for element in chain):
-                return rule.region
-        elif any(rule.css_class in (element.get("class") or "").split() for element in chain):
-            return rule.region
-    return None
-
-
 def _context_in_main(run: Run, link, main_text: str) -> bool:
     start, end = run.spans.get(link, (0, 0))
     context = run.text[max(0, start - 40) : end + 40].strip()
     return len(context) >= 25 and context in main_text
+
+
+def _region(page: _Page, link, run: Run, kept: bool) -> str:
+    """Rules 2-6 for one link."""
+    region, container = page.chrome(link)
+    if region is not None:
+        return region
+    side = page.side_column(link)
+    if side is not None:
+        return side
+    if container == "strong":
+        return "content"
+    where = page.relative_position(link)
+    if where == "inside":
+        return "content"
+    if where == "after the footer" or (where is not None and page.near_footer_mark(link, run)):
+        return "footer"
+    if where == "before":
+        start, end = run.spans.get(link, (0, 0))
+        if start == end:
+            return "header"  # an image before the content: a logo
+        return "navigation" if page.group_size(link, run) >= 2 else "header"
+    if where is not None or container or kept or is_running_text(run):
+        return "content"
+    return "unknown"
 
 
 def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None) -> list[dict]:
@@ -740,50 +893,32 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
     anchors = list(anchors)
     if not anchors:
         return []
-    page = _Page(root)
+    page = _Page(root, anchors)
+    if any(link not in page.order for link in anchors):
+        raise ValueError("place_links: every anchor must be an element of the given tree")
     active = [rule for rule in rules if rule.applies_to(site.lower() if site else None)]
     matched = [
-        set(e for e in rule.xpath(root) if isinstance(e, lxml.etree._Element)) if rule.xpath is not None else None
+        {e for e in rule.xpath(root) if isinstance(e, lxml.etree._Element)} if rule.xpath is not None else None
         for rule in active
     ]
     main = find_main_content(root, anchors) if main_content else None
     kept = main.kept if main is not None else {}
     runs = [page.run(link) for link in anchors]
+    for link in anchors:
+        page.chrome(link)  # resolves every chain first: the page's footers are then known
     if main is not None and not kept and main.text:
         kept = {i: (None, None) for i, link in enumerate(anchors) if _context_in_main(runs[i], link, main.text)}
-    page.add_main_holders([anchors[i] for i in kept])
-    holders = _content_ancestors(root, anchors, main, page)
-    headings = _heading_map(root, set(anchors))
     first_kept, last_kept = (min(kept), max(kept)) if kept else (None, None)
-    density_cache: dict = {}
+    headings = _heading_map(root, set(anchors))
 
     rows = []
     for index, link in enumerate(anchors):
         run = runs[index]
-        region = _rule_region(link, active, matched) if active else None
-        in_content = False
-        if region is None:
-            region, in_content = page.chrome(link)
-        if region is None:
-            region = _side_column(link, holders, page, density_cache)
-        if region is None:
-            if index in kept or in_content:
-                region = "content"
-            elif first_kept is not None and index < first_kept:
-                region = "navigation" if _group_size(link, run) >= 2 else "header"
-            elif first_kept is not None and index > last_kept:
-                region = "footer"
-            elif first_kept is not None or is_running_text(run):
-                region = "content"
-            else:
-                region = "unknown"
-
         start, end = run.spans.get(link, (0, 0))
-        in_main = None
-        if main is not None:
-            in_main = region == "content" and (
-                index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
-            )
+        # image links are never in trafilatura's output: kept when they sit between kept links
+        is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
+        region = (_rule_region(link, active, matched) if active else None) or _region(page, link, run, is_kept)
+        in_main = None if main is None else (is_kept and region == "content")
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
         heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
@@ -798,8 +933,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
                 "paragraph_index": paragraph,
                 "position": position,
                 "links_in_block": run.links,
-                "block_link_density": round(run.link_chars / len(run.text), 4) if run.text else 0.0,
+                "block_link_density": round(run.link_chars / run.chars, 4) if run.chars else 0.0,
             }
         )
     return rows
-

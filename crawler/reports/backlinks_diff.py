@@ -95,7 +95,9 @@ def crawl_order(root: str | Path) -> list[str]:
     return [crawl for crawl, _ in rows]
 
 
-def backlinks_diff(root: str | Path, from_crawl: str | None = None, to_crawl: str | None = None) -> tuple[str, str, pa.Table]:
+def backlinks_diff(
+    root: str | Path, from_crawl: str | None = None, to_crawl: str | None = None
+) -> tuple[str, str, pa.Table]:
     """Compare two crawls (by default the two latest). Returns ``(from_crawl, to_crawl, table)``."""
     order = crawl_order(root)
     if from_crawl is None and to_crawl is None:
@@ -108,7 +110,9 @@ def backlinks_diff(root: str | Path, from_crawl: str | None = None, to_crawl: st
         if crawl not in order:
             raise LakeError(f"crawl {crawl!r} has no backlinks rows under {root}; crawls there: {', '.join(order)}")
     if order.index(from_crawl) >= order.index(to_crawl):
-        raise LakeError(f"--from {from_crawl} must be an older crawl than --to {to_crawl} (crawls, oldest first: {', '.join(order)})")
+        raise LakeError(
+            f"--from {from_crawl} must be an older crawl than --to {to_crawl} (crawls, oldest first: {', '.join(order)})"
+        )
     params = {
         "backlinks": table_glob(root, "backlinks", "*"),
         "from_crawl": from_crawl,

@@ -4,17 +4,18 @@
 ``crawler/backlinks/inputs.py``); in cluster mode ``scrapy seed backlinks PATH`` fills the shared input instead.
 
 Each source page is fetched once, however many input rows name it, and every row becomes one ``backlinks`` row
-with its state (``crawler/backlinks/decide.py``). The fetch is Scrapy's own: robots.txt is obeyed
-(RobotsTxtMiddleware's refusal reaches the errback: ``robots_disallowed``), redirects are followed
-(``redirect_urls`` is the chain), 5xx, 429 and timeouts are retried by RetryMiddleware before they count, and 4xx/5xx
-answers reach the callback. Many source pages of one host start at once, so robots.txt is obeyed through
-``crawler.robotstxt`` (Scrapy 2.19's middleware lets all but one of the requests waiting for a robots.txt through).
-Source requests are never deduplicated: a source that redirects to another listed
-source must still get its own rows.
+with its state (``crawler/backlinks/decide.py``). The fetch is Scrapy's own: redirects are followed
+(``redirect_urls`` is the chain), 5xx, 429 and timeouts are retried by RetryMiddleware before they count, 4xx/5xx
+answers reach the callback, and robots.txt is obeyed (the refusal reaches the errback: ``robots_disallowed``)
+through ``crawler.robotstxt``, because many pages of one host start at once and Scrapy 2.19's middleware lets all
+but one of the requests waiting for a robots.txt through. Source requests are never deduplicated: a source that
+redirects to another listed source must still get its own rows.
 
-Placement (region, main content, text around the link) is computed only on pages where some row's target
-matched, and for all the page's anchors: the placement of one link depends on the others (main-content links
-decide the page's wrappers and the position rule), so the columns mean what they mean in the ``links`` table.
+Placement (region, main content, text around the link) is computed here, not in the placement pipeline, because
+the decision needs it (the best of several matching links is the one in the content). It runs only on pages where
+some row's target matched, and over all the page's anchors: the placement of one link depends on the others
+(main-content links decide the page's wrappers and the position rule), so the columns mean what they mean in the
+``links`` table. ``PLACEMENT_ENABLED``, ``PLACEMENT_MAIN_CONTENT`` and ``LINK_REGION_RULES`` apply as there.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 import scrapy
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
 from crawler.backlinks.decide import UNVERIFIED, Decision, SourcePage, decide, failure_decision, status_decision
@@ -31,12 +33,12 @@ from crawler.backlinks.inputs import read_input
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.extract.links import extract_links
-from crawler.extract.record import header_dict
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
-from crawler.extract.placement import compile_rules, place_links
-from crawler.robotstxt import MIDDLEWARES as ROBOTS_MIDDLEWARES
+from crawler.extract.placement import place_links
+from crawler.extract.record import header_dict
 from crawler.spiders.base import FrontierSpider
 from crawler.urls import host_of, normalize_url
+from pipelines.placement import PlacementPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +55,12 @@ class BacklinksSpider(FrontierSpider):
         self.input = input
 
     @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **ROBOTS_MIDDLEWARES}
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
-
-    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.region_rules = compile_rules(crawler.settings.get("LINK_REGION_RULES"))
+        try:  # the placement settings, read the way the links table's pipeline reads them
+            spider.placement = PlacementPipeline.from_crawler(crawler)
+        except NotConfigured:  # PLACEMENT_ENABLED is off: rows keep empty placement columns
+            spider.placement = None
         return spider
 
     # --- input
@@ -105,18 +104,28 @@ class BacklinksSpider(FrontierSpider):
         except UnparseablePage:
             return self.item(page, expectations, [Decision(UNVERIFIED, "unparseable")] * len(expectations))
         facts = page_facts(root, response.url)
-        page = replace(page, canonical_url=facts.canonical_url, meta_robots=facts.meta_robots, title=facts.title, h1=facts.h1)
+        page = replace(page, canonical_url=facts.canonical_url, meta_robots=facts.meta_robots, title=facts.title,
+                       h1=facts.h1)
         links = extract_links(root, page.final_url, facts.base_url)
         matching = []
         for expectation in expectations:
             target = parse_target(expectation["target"])
             matching.append([row for row in links.rows if target.matches(row["target_url"])])
-        if any(matching):
-            placed = place_links(root, links.elements, rules=self.region_rules, site=host_of(page.final_url))
-            for row, placement in zip(links.rows, placed):
-                row.update(placement)
+        if any(matching) and self.placement is not None:
+            self.place(root, links, host_of(page.final_url))
         decisions = [decide(expectation, page, rows) for expectation, rows in zip(expectations, matching)]
         return self.item(page, expectations, decisions)
+
+    def place(self, root, links, site: str) -> None:
+        try:
+            placed = place_links(root, links.elements, rules=self.placement.rules,
+                                 main_content=self.placement.main_content, site=site)
+        except Exception:  # a page we cannot place is still judged, on rel and anchor alone
+            logger.exception("placement failed on %s", links.rows[0]["source_url"])
+            self.crawler.stats.inc_value("placement/failed")
+            return
+        for row, placement in zip(links.rows, placed):
+            row.update(placement)
 
     def source_failed(self, failure):
         request = failure.request

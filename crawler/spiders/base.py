@@ -46,6 +46,8 @@ class FrontierSpider(scrapy.Spider):
         spider._last_beat = 0.0
         spider.worker = worker_id(crawler.settings)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        # Read the local input now: a missing or unreadable input fails the crawl at once (exit code 1).
+        spider.entries = spider.local_entries() if spider.shared is None else []
         if spider.shared is not None:
             crawler.signals.connect(spider._on_response, signal=signals.response_received)
         return spider
@@ -60,16 +62,16 @@ class FrontierSpider(scrapy.Spider):
         spec = getattr(self, self.input_arg, None)
         if not spec:
             raise ValueError(f"give the input with -a {self.input_arg}=PATH (or set REDIS_URL and run `scrapy seed {self.name} PATH`)")
-        entries, errors = self.read_input(spec)
-        for error in errors:
+        entries, self.input_errors = self.read_input(spec)
+        for error in self.input_errors:
             logger.warning("malformed input: %s", error)
-        self.crawler.stats.set_value("input/entries", len(entries))
-        self.crawler.stats.set_value("input/malformed", len(errors))
         return entries
 
     async def start(self):
         if self.shared is None:
-            for entry in self.local_entries():
+            self.crawler.stats.set_value("input/entries", len(self.entries))
+            self.crawler.stats.set_value("input/malformed", len(self.input_errors))
+            for entry in self.entries:
                 for request in self.requests_for(entry):
                     yield request
             return

@@ -33,10 +33,22 @@ class WarcSpider(ProspectsSpider):
         self.paths = paths
         self.check = str(check).lower() in ("1", "true", "yes")
 
+    @classmethod
+    def read_input(cls, spec: str):
+        """The archive files (a missing path or an empty glob is an error, not a silent empty ingest)."""
+        return [{"path": path} for path in expand_paths(spec)], []
+
+    def archive_paths(self):
+        """Local files, or in cluster mode (``scrapy seed warc PATHS``) files popped from Redis one at a time, so
+        the workers of a cluster share the ingest file by file (the paths must be readable on every worker)."""
+        if self.shared is None:
+            yield from (entry["path"] for entry in self.entries)
+            return
+        while batch := self.shared.pop(1):
+            yield from (entry["path"] for entry in batch)
+
     async def start(self):
-        if not self.paths:
-            raise ValueError("give the archives with -a paths=PATH_OR_GLOB[,PATH_OR_GLOB...]")
-        files = expand_paths(self.paths)
+        files = list(self.archive_paths())
         read = ReadStats()
         stats = self.crawler.stats
         bar = TerminalBar(len(files), "ingest")
