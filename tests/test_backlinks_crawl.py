@@ -144,8 +144,8 @@ def test_page_facts_explain_the_reason(crawl, web):
 
 
 def test_the_documented_query_runs_on_the_output(crawl):
-    """docs/backlinks.md's DuckDB example, on this crawl's lake."""
-    doc = (REPO / "docs" / "backlinks.md").read_text()
+    """The README's backlinks DuckDB example, on this crawl's lake."""
+    doc = (REPO / "README.md").read_text().split("## Verify your backlinks", 1)[1]
     query = re.search(r"```sql\n(.*?)```", doc, re.S).group(1).replace("data/backlinks", f"{crawl.out}/backlinks")
     result = duckdb.sql(query).fetchall()
     assert result and {r[0] for r in result} == {"live", "degraded", "lost", "unverified"}

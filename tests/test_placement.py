@@ -88,10 +88,11 @@ def test_fixture_set_is_large_and_labelled():
     assert all(labels[region] >= 10 for region in REGIONS if region != "unknown"), labels
 
 
-def test_region_accuracy_on_labelled_pages():
-    tally, misses = evaluate()
+@pytest.mark.parametrize("main_content", [True, False], ids=["with-trafilatura", "without-trafilatura"])
+def test_region_accuracy_on_labelled_pages(main_content):
+    tally, misses = evaluate(main_content=main_content)
     table, overall = accuracy_table(tally)
-    print("\n" + table)
+    print(f"\nmain_content={main_content}\n{table}")
     assert overall >= MIN_ACCURACY, f"overall accuracy {overall:.1%} < {MIN_ACCURACY:.0%}\n{table}"
 
 

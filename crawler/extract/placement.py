@@ -36,15 +36,16 @@ Regions
 
    Scoping follows HTML-AAM: a ``header``/``footer`` inside ``article``, ``aside``, ``main`` or ``nav`` is that
    article's own header/footer (byline, categories, tags, "edit this page"), not the site banner or contentinfo;
-   it decides nothing, whatever its class says, so its links end up ``content``. ``<section>`` does not scope:
-   themes use it as a plain wrapper. Class words do the same for item headers/footers (``entry-header``,
-   ``card-footer``, ``message-footer``, ``page-header``...). An ``aside`` inside an article is a call-out
-   (content) unless it is labelled (``aria-label``). **Wrappers are not regions**: an element that contains the
-   main area (``main``, ``articleBody``, ``entry-content``, ``post-body``...) or most of the page's running text
-   decides nothing, whatever its classes say (``content-sidebar-wrap``, ``wy-nav-content``, page builders that
-   wrap a whole article in ``<header>``). ``html`` and ``body`` never decide; state classes (``menu-open``,
-   ``has-sidebar``, ``navigation-not-searchable``), WordPress taxonomy classes (``tag-menu``) and page-builder
-   widget classes (``elementor-widget-*``) say nothing about regions.
+   it decides nothing, whatever its class says, and neither does any element there whose class says header or
+   footer (Docusaurus' ``theme-doc-footer-edit-meta-row``), so those links end up ``content``. ``<section>``
+   does not scope: themes use it as a plain wrapper. Class words alone mark item headers/footers too
+   (``entry-header``, ``card-footer``, ``message-footer``, ``page-header``...). An ``aside`` inside an article is
+   a call-out (content) unless it is labelled (``aria-label``). **Wrappers are not regions**: an element that
+   contains the main area (``main``, ``articleBody``, ``entry-content``, ``post-body``... holding running text)
+   or most of the page's running text decides nothing, whatever its classes say (``content-sidebar-wrap``,
+   ``wy-nav-content``, page builders that wrap a whole article in ``<header>``). ``html`` and ``body`` never
+   decide; state classes (``menu-open``, ``has-sidebar``, ``navigation-not-searchable``), WordPress taxonomy
+   classes (``tag-menu``) and page-builder widget classes (``elementor-widget-*``) say nothing about regions.
 3. **Layout columns.** A grid column (``col-md-4``, ``span3``, ``large-4``, ``col--3``...) or table cell beside
    a sibling column holding at least twice its running text is a side column: ``navigation`` when it comes first
    and is a list of links (the left menu of a table layout), ``sidebar`` otherwise. With known widths the side
@@ -55,9 +56,10 @@ Regions
    25 characters outside links and outside the chrome; the *main area* is the deepest element holding 60% of it,
    when some links lie outside it. A link inside the main area is ``content``. Outside it, a link near a footer
    mark (``©``, "copyright 2021", "all rights reserved", "powered by", "last updated" in its block or the short
-   blocks around it) is ``footer``; a link before the main area and before the page's first ``h1`` is ``header``
-   when it is an image (a logo) or alone, ``navigation`` when it belongs to a group of links (a menu). Anything
-   else on a page with running text is ``content`` (sections of a landing page, lists after an intro).
+   blocks around it) or after the page's footer region (toolbars and banners appended to the page) is
+   ``footer``; a link before the main area and before the page's first ``h1`` is ``header`` when it is an image
+   (a logo) or alone, ``navigation`` when it belongs to a group of links (a menu). Anything else on a page with
+   running text is ``content`` (sections of a landing page, lists after an intro).
 6. Pages without any running text: a link in a weak content container (a ``content``/``post``/``entry`` word),
    a link trafilatura keeps, or a link in running text (its own run has at least 40 characters of non-link text,
    under half of it link text) is ``content``; anything else is ``unknown``.
@@ -353,7 +355,8 @@ def element_label(element) -> str | None:
     """The one label an element carries, or None (order in the module docstring, rule 2)."""
     if element.tag not in LANDMARK_TAGS and not element.keys():
         return None
-    if "breadcrumb" in (element.get("aria-label") or "").lower() or "BreadcrumbList" in (element.get("itemtype") or ""):
+    aria_label = (element.get("aria-label") or "").lower()
+    if "breadcrumb" in aria_label or "BreadcrumbList" in (element.get("itemtype") or ""):
         return "breadcrumb"
     if element.tag == "main" or element.get("itemprop") in ("articleBody", "mainContentOfPage"):
         return "content!"
@@ -362,9 +365,8 @@ def element_label(element) -> str | None:
         labels |= token_labels(token)
     if element.get("id"):
         labels |= token_labels(element.get("id"))
-    if labels & {"header", "footer"} and (element.tag in ("header", "footer") or _scoped(element, SCOPING_TAGS)):
-        if _scoped(element, SCOPING_TAGS):
-            labels -= {"header", "footer"}  # inside an article or main: that article's own header/footer
+    if labels & {"header", "footer"} and _scoped(element, SCOPING_TAGS):
+        labels -= {"header", "footer"}  # inside an article or main: that article's own header/footer
     for label in ABSORBING_FIRST:
         if label in labels:
             return label
