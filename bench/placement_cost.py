@@ -106,14 +106,14 @@ def measure(texts: list[str], repeat: int) -> dict:
     def parse_and_list(text):
         links_of(parse_html(text))
 
-    trees = []
+    parsed, trees = [], []
     for text in texts:
         try:
             root = parse_html(text)
         except UnparseablePage:
             continue
+        parsed.append(text)
         trees.append((root, links_of(root)))
-    parsed = [text for text in texts]
     return {
         "pages": len(trees),
         "links/page": sum(len(links) for _, links in trees) / max(len(trees), 1),
@@ -135,7 +135,7 @@ def measure(texts: list[str], repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("warcs", nargs="*", help="WARC files (default: %s)" % DEFAULT_WARCS)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     sets = {"fixtures": fixture_pages()}

@@ -46,7 +46,7 @@ def fixture_pages() -> list[Path]:
 
 
 def evaluate(main_content: bool = True):
-    """Place every fixture link; return ``(per_region Counter of (region, ok) , misses)``."""
+    """Place every fixture link; return a Counter of ``(expected region, correct)`` and the list of misses."""
     tally: Counter = Counter()
     misses = []
     for path in fixture_pages():
@@ -97,17 +97,10 @@ def test_region_accuracy_on_labelled_pages(main_content):
 
 
 def test_labels_cannot_leak_into_the_logic():
-    root, anchors, _ = load_fixture(fixture_pages()[0])
-    assert not root.xpath("//*[@data-expect]")
+    for path in fixture_pages():
+        root, _, _ = load_fixture(path)
+        assert not root.xpath("//*[@data-expect]"), f"{path.name}: a label the loader did not remove"
 
-
-if __name__ == "__main__":
-    for main_content in (True, False):
-        tally, misses = evaluate(main_content=main_content)
-        table, overall = accuracy_table(tally)
-        print(f"\nmain_content={main_content}\n{table}")
-        for miss in misses:
-            print("  miss", *miss)
 
 
 # --- text columns on known markup --------------------------------------------------------------------------------
@@ -272,3 +265,31 @@ def test_site_rules_only_apply_to_their_site():
 def test_bad_rules_are_refused_with_a_clear_error(spec, message):
     with pytest.raises(ValueError, match=message):
         compile_rules(spec)
+
+
+def test_image_map_areas_and_template_links_are_placed():
+    html = """<html><body><nav><a href="/a">A</a> <a href="/b">B</a></nav>
+    <main><p>Some long running text about the map below, long enough to count as the page's content area.</p>
+    <img src="map.png" usemap="#m"><map name="m"><area href="/north" alt="North" coords="0,0,5,5"></map>
+    <template><a href="/hidden">hidden</a></template></main></body></html>"""
+    _, _, rows = _place(html)
+    assert rows["/north"]["region"] == "content"
+    assert rows["/north"]["links_in_block"] == 1 and rows["/north"]["block_link_density"] == 0.0
+    assert rows["/hidden"]["region"] == "content" and rows["/hidden"]["text_before"] == ""
+    assert rows["/a"]["region"] == "navigation"
+
+
+def test_anchors_from_another_tree_are_refused():
+    root = lxml.html.document_fromstring(ARTICLE_PAGE)
+    stranger = lxml.html.fromstring('<a href="/elsewhere">elsewhere</a>')
+    with pytest.raises(ValueError, match="element of the given tree"):
+        place_links(root, [stranger], main_content=False)
+
+
+if __name__ == "__main__":
+    for main_content in (True, False):
+        tally, misses = evaluate(main_content=main_content)
+        table, overall = accuracy_table(tally)
+        print(f"\nmain_content={main_content}\n{table}")
+        for miss in misses:
+            print("  miss", *miss)
