@@ -18,13 +18,16 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class SeedError:
+class LineError:
+    """A bad line of an input file, reported with its number so the user can fix it; the other lines still run."""
+
     line: int
     text: str
     message: str
+    kind: str = "seed"  # what the file holds: "seed", "input"...
 
     def __str__(self) -> str:
-        return f"seed line {self.line}: {self.message}: {self.text!r}"
+        return f"{self.kind} line {self.line}: {self.message}: {self.text[:200]!r}"
 
 
 def parse_seed(text: str) -> str:
@@ -48,7 +51,7 @@ def parse_seed(text: str) -> str:
     return normalize_url(text)
 
 
-def read_seeds(spec: str) -> tuple[list[str], list[SeedError]]:
+def read_seeds(spec: str) -> tuple[list[str], list[LineError]]:
     """Read seeds from a file path, or from a comma-separated list when ``spec`` is not a file.
 
     Returns the unique seed URLs in order and the errors, each with its 1-based line (or list position).
@@ -61,7 +64,7 @@ def read_seeds(spec: str) -> tuple[list[str], list[SeedError]]:
     else:
         lines = spec.split(",")
     seeds: list[str] = []
-    errors: list[SeedError] = []
+    errors: list[LineError] = []
     seen: set[str] = set()
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
@@ -71,7 +74,7 @@ def read_seeds(spec: str) -> tuple[list[str], list[SeedError]]:
         try:
             url = parse_seed(text)
         except ValueError as exc:
-            errors.append(SeedError(number, raw.strip(), str(exc)))
+            errors.append(LineError(number, raw.strip(), str(exc)))
             continue
         if url not in seen:
             seen.add(url)

@@ -8,7 +8,7 @@ you agreed on (``nofollow``, ``sponsored``, ``ugc``; ``follow`` or ``dofollow`` 
 like ``noopener`` are allowed and ignored). An empty value means "no expectation".
 
 A bad row (a URL that does not parse, a missing column, a duplicate of an earlier row, an unknown rel token, a
-field over ``MAX_FIELD_CHARS``) is returned as an :class:`InputError` with its line number; the other rows still
+field over ``MAX_FIELD_CHARS``) is returned as an :class:`crawler.seeds.LineError` with its line number; the other rows still
 run. A header that lacks ``source_url`` or ``target``, or names unknown columns, makes the whole file unusable
 (a typo like ``expected_anchr`` would otherwise drop an expectation silently): :class:`InputFileError`.
 
@@ -22,12 +22,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-from dataclasses import dataclass
 from typing import Iterator
 
 from crawler.backlinks.targets import parse_target
 from crawler.extract.page import collapse
-from crawler.seeds import parse_seed
+from crawler.seeds import LineError, parse_seed
 
 COLUMNS = ("source_url", "target", "expected_anchor", "expected_rel")
 REQUIRED = ("source_url", "target")
@@ -44,16 +43,6 @@ OTHER_REL_TOKENS = frozenset(
 
 class InputFileError(ValueError):
     """The file as a whole cannot be read (missing, or a header we cannot trust)."""
-
-
-@dataclass(frozen=True)
-class InputError:
-    line: int
-    text: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"input line {self.line}: {self.message}: {self.text[:200]!r}"
 
 
 def parse_expected_rel(text: str) -> str:
@@ -101,14 +90,14 @@ def parse_row(fields: dict) -> tuple[str, dict]:
     }
 
 
-def read_input(path: str) -> tuple[list[dict], list[InputError]]:
+def read_input(path: str) -> tuple[list[dict], list[LineError]]:
     """Read a CSV or JSONL input file: (entries grouped per source page, bad rows)."""
     if not os.path.isfile(path):
         raise InputFileError(f"backlinks input {path!r} is not a file (CSV with a header, or JSONL)")
     reader = _jsonl_rows if _is_jsonl(path) else _csv_rows
     entries: dict[str, dict] = {}
     seen: dict[tuple[str, str], int] = {}
-    errors: list[InputError] = []
+    errors: list[LineError] = []
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         for line, text, fields in reader(f):
             try:
@@ -119,7 +108,7 @@ def read_input(path: str) -> tuple[list[dict], list[InputError]]:
                 if key in seen:
                     raise ValueError(f"duplicate of line {seen[key]}")
             except ValueError as exc:
-                errors.append(InputError(line, text, str(exc)))
+                errors.append(LineError(line, text, str(exc), kind="input"))
                 continue
             seen[key] = line
             entry = entries.setdefault(source, {"source_url": source, "expectations": []})
