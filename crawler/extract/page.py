@@ -6,7 +6,6 @@ once (issue: "Parse each page once").
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import lxml.etree
@@ -15,7 +14,6 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.urls import resolve_href
 
-_WS = re.compile(r"\s+")
 _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -26,7 +24,7 @@ class UnparseablePage(ValueError):
 
 def collapse(text: str | None) -> str:
     """Collapse runs of whitespace to one space and strip: how text is stored in every column."""
-    return _WS.sub(" ", text).strip() if text else ""
+    return " ".join(text.split()) if text else ""  # str.split() splits on exactly the characters \s matches
 
 
 def mime_type(content_type: str | None) -> str:
