@@ -93,3 +93,5 @@ WARC_ARCHIVE_CHECKS = True  # link-check responses too (Common Crawl's crawldiag
 ADDONS = {"crawler.frontier.cluster.ClusterAddon": 0}
 REDIS_URL = os.environ.get("REDIS_URL") or None
 MAX_IDLE_TIME_BEFORE_CLOSE = 30  # seconds a worker waits on an empty shared frontier before it exits
+DUPEFILTER_CAPACITY = 10_000_000  # URLs the shared Bloom dupefilter is sized for (24 MB of Redis at 1e-4)
+DUPEFILTER_ERROR_RATE = 1e-4  # at capacity, one new URL in 10,000 is taken for seen and skipped
