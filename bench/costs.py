@@ -59,6 +59,24 @@ def page_costs(pages: list[tuple[str, bytes]]) -> dict[str, float | str]:
     return out
 
 
+def buffered_row_bytes(links_dir: Path, limit: int = 20_000) -> dict[str, float]:
+    """Memory per ``links`` row while it waits in the Parquet writer's buffer (a Python dict, as the pipeline
+    holds it until ``PARQUET_ROW_GROUP_SIZE`` rows) against the same row as Arrow columns."""
+    import tracemalloc
+
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(links_dir, format="parquet", partitioning="hive").head(limit)
+    if not table.num_rows:
+        return {}
+    tracemalloc.start()
+    rows = table.to_pylist()
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del rows
+    return {"link_row_dict_bytes": round(size / table.num_rows), "link_row_arrow_bytes": round(table.nbytes / table.num_rows)}
+
+
 def sample_pages(root: Path, hosts: list[str], port: int, count: int) -> list[tuple[str, bytes]]:
     """Up to ``count`` pages of the synthetic web, read from disk, spread over the given sites."""
     files = []

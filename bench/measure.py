@@ -21,6 +21,7 @@ class Run:
     load_before: float = 0.0
     load_after: float = 0.0
     timed_out: bool = False
+    started_at: float = 0.0  # epoch seconds, to line samples up with timestamps in the output
 
     @property
     def rss_peak_mb(self) -> float:
@@ -32,6 +33,17 @@ class Run:
             return 0.0
         t = self.wall_s * fraction
         return min(self.rss_mb, key=lambda s: abs(s[0] - t))[1]
+
+
+def rss_by_progress(run: Run, event_times: list[float], points: int = 10) -> list[tuple[int, float]]:
+    """``(events done, RSS MB)`` at ``points`` moments of the run: does memory grow with the crawl, or stay flat?
+    ``event_times`` are sorted epoch seconds (e.g. when each page was fetched)."""
+    import bisect
+
+    if not run.rss_mb or not event_times:
+        return []
+    step = max(1, len(run.rss_mb) // points)
+    return [(bisect.bisect_right(event_times, run.started_at + t), round(mb, 1)) for t, mb in run.rss_mb[::step]]
 
 
 def _rss_kb(pid: int) -> int:
@@ -69,7 +81,7 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
     load_before = os.getloadavg()[0]
     stdouts = stdouts or [None] * len(cmds)
     files, procs = [], []
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     for cmd, log, out in zip(cmds, logs, stdouts):
         log_f = open(log, "w")
         out_f = open(out, "w") if out else log_f
@@ -104,7 +116,8 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
         for f in files:
             f.close()
     load_after = os.getloadavg()[0]
-    return [Run(p.returncode, e or 0.0, s, load_before, load_after, timed_out) for p, e, s in zip(procs, ended, samples)]
+    return [Run(p.returncode, e or 0.0, s, load_before, load_after, timed_out, started_at)
+            for p, e, s in zip(procs, ended, samples)]
 
 
 def run(cmd: list[str], *, cwd: Path, env: dict | None = None, log: Path, timeout: float, stdout: Path | None = None) -> Run:

@@ -20,9 +20,11 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -51,8 +53,9 @@ def _version(cmd: list[str]) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     for line in (out.stdout + "\n" + out.stderr).splitlines():
-        if any(ch.isdigit() for ch in line) and "WARNING" not in line:
-            return line.strip()[:60]
+        match = re.search(r"\b\d+\.\d+(\.\d+)?\b", line)
+        if match and "WARNING" not in line:
+            return match.group(0)
     return None
 
 
@@ -132,9 +135,10 @@ def verdicts(peer: Peer, stdout: str, output: Path) -> dict[str, str]:
             put(link.get("url"), {"OK": "ok", "BROKEN": "broken"}.get(link.get("state"), "unknown"))
     elif peer.name == "lychee":
         data = json.loads(output.read_text()) if output.exists() else {}
-        # lychee reports timeouts apart from errors (timeout_map): counted as "unknown", as we would.
+        # lychee reports timeouts apart from errors (timeout_map): counted as "unknown", as we would. Its
+        # redirect_map only describes chains it followed (the verdict is in the other maps).
         for key, verdict in (("success_map", "ok"), ("error_map", "broken"), ("fail_map", "broken"),
-                             ("redirect_map", "broken"), ("timeout_map", "unknown"), ("excluded_map", "unknown")):
+                             ("timeout_map", "unknown"), ("excluded_map", "unknown")):
             for responses in (data.get(key) or {}).values():
                 for r in responses:
                     put(r.get("url"), verdict)
@@ -147,13 +151,15 @@ def verdicts(peer: Peer, stdout: str, output: Path) -> dict[str, str]:
     return found
 
 
-def score(found: dict[str, str], truth: dict[str, tuple[str, str]]) -> dict[str, float | int]:
+def score(found: dict[str, str], truth: dict[str, tuple[str, str]], classes: dict[str, str] | None = None) -> dict:
     """Agreement of a tool's verdicts with the ground truth over the truth's URLs.
 
     ``agreement``: share of targets whose verdict (ok / broken / unknown) matches. Tools without an "unknown" class
     lose on timeouts and endless 429s by construction, so the broken/not-broken view is given too:
     ``false_broken`` (reported broken, not broken) and ``missed_broken`` (broken, not reported broken).
+    ``wrong`` counts the disagreements by target class (``classes``: URL -> class name) and the tool's verdict.
     """
+    wrong: Counter = Counter()
     same = false_broken = missed = missing = 0
     for url, (verdict, _) in truth.items():
         got = found.get(url)
@@ -161,6 +167,8 @@ def score(found: dict[str, str], truth: dict[str, tuple[str, str]]) -> dict[str,
             missing += 1
         if got == verdict:
             same += 1
+        else:
+            wrong[f"{(classes or {}).get(url, verdict)}->{got or 'missing'}"] += 1
         if got == "broken" and verdict != "broken":
             false_broken += 1
         if verdict == "broken" and got != "broken":
@@ -168,4 +176,5 @@ def score(found: dict[str, str], truth: dict[str, tuple[str, str]]) -> dict[str,
     n = max(1, len(truth))
     broken_right = sum(1 for u, (v, _) in truth.items() if (found.get(u) == "broken") == (v == "broken"))
     return {"targets": len(truth), "agreement": round(same / n, 3), "broken_agreement": round(broken_right / n, 3),
-            "false_broken": false_broken, "missed_broken": missed, "not_reported": missing}
+            "false_broken": false_broken, "missed_broken": missed, "not_reported": missing,
+            "wrong": dict(sorted(wrong.items()))}

@@ -1,11 +1,10 @@
 """Where a prospects crawl spends its CPU: the crawl runs under pyinstrument (a sampling profiler, JSON output) and
 the call tree is folded into the costs worth acting on.
 
-Folding: a function's time is the time of its outermost frames (recursion is not counted twice), and the generic
-plumbing of asyncio, Twisted and Scrapy's async chains is left out of the ranking (it wraps everything, so it says
-nothing). Buckets name the costs a reader can act on: placement and trafilatura, page building and link
-extraction, the Scrapy path every yielded request takes (spider middlewares, scheduling, fingerprint, dupefilter),
-downloading, Parquet output.
+Folding: a function's time is the time of its outermost frames (recursion is not counted twice). Buckets name the
+costs a reader can act on: placement and trafilatura, page building and link extraction, the Scrapy path every
+yielded request takes (spider middlewares, scheduling, fingerprint, dupefilter), downloading, Parquet output; the
+ranking lists our own functions (``crawler/``, ``pipelines/``), since Scrapy's async plumbing wraps everything.
 """
 
 from __future__ import annotations
@@ -16,42 +15,33 @@ from pathlib import Path
 
 BUCKETS = {
     "placement (pipelines/placement.py, all of it)": ("place_links",),
-    "  of which trafilatura": ("bare_extraction",),
+    "- of which trafilatura": ("bare_extraction",),
     "page building (decode, parse, facts, links)": ("build_page",),
-    "  of which link extraction": ("extract_links",),
+    "- of which link extraction": ("extract_links",),
     "requests yielded -> scheduler (middlewares, fingerprint, dupefilter)": ("Scraper.handle_spider_output_async",
                                                                           "ExecutionEngine.crawl"),
-    "  of which dupefilter": ("RFPDupeFilter.request_seen", "RedisDupeFilter.request_seen"),
+    "- of which dupefilter": ("RFPDupeFilter.request_seen", "RedisDupeFilter.request_seen"),
     "link checks (checker.finish)": ("LinkChecker.finish",),
     "downloading (handlers, HTTP parsing)": ("DownloadHandlers.download_request_async", "Client.doRead"),
     "Parquet output": ("ParquetPipeline.process_item", "ParquetPipeline.close_spider", "PartWriter.add"),
     "logging records": ("Logger._log",),
 }
-PLUMBING = ("_run_once", "run_forever", "Handle._run", "asyncgen", "as_async_generator", "_evaluate_iterable",
-            "process_spider_output_async", "MutableAsyncChain", "_async_chain", "aiter_errback", "callWith",
-            "ContextTracker", "<module>", "execute", "_run_print_help", "_run_command", "Command.run", "start",
-            "_start_twisted", "Reactor.run", "worker", "fill_queue", "_process_chain", "process_item_async",
-            "_process_spidermw_output_async", "start_itemproc_async", "_wait_for_processing", "_scrape",
-            "_parallel_asyncio", "<listcomp>", "_run", "Deferred", "_runCallbacks", "_inlineCallbacks", "wrapper")
-
-
-def _name(frame: dict) -> str:
-    return frame.get("function", "?")
+PROJECT = ("crawler/", "pipelines/", "schemas/")  # file_path_short prefixes of our own code
 
 
 def fold(root: dict) -> tuple[Counter, float]:
-    """Inclusive seconds per function name (outermost frames only) and the profile's total."""
+    """Inclusive seconds per (function, file) (outermost frames only) and the profile's total."""
     totals: Counter = Counter()
 
-    def walk(frame: dict, active: tuple[str, ...]) -> None:
-        name = _name(frame)
-        if name not in active:
-            totals[name] += frame.get("time", 0.0)
-            active = active + (name,)
+    def walk(frame: dict, active: frozenset) -> None:
+        key = (frame.get("function", "?"), frame.get("file_path_short", ""))
+        if key not in active:
+            totals[key] += frame.get("time", 0.0)
+            active = active | {key}
         for child in frame.get("children", []):
             walk(child, active)
 
-    walk(root, ())
+    walk(root, frozenset())
     return totals, root.get("time", 0.0)
 
 
@@ -59,13 +49,15 @@ def summarize(profile_json: Path, top: int = 15) -> dict:
     data = json.loads(profile_json.read_text())
     root = data.get("root_frame") or data
     totals, total = fold(root)
-    buckets = {label: round(sum(totals.get(n, 0.0) for n in names), 2) for label, names in BUCKETS.items()}
-    ranked = [(n, t) for n, t in totals.most_common() if not any(p in n for p in PLUMBING)]
-    return {
-        "total_s": round(total, 2),
-        "buckets": {k: {"s": v, "share": round(v / total, 3) if total else 0.0} for k, v in buckets.items()},
-        "top": [{"function": n, "s": round(t, 2), "share": round(t / total, 3) if total else 0.0} for n, t in ranked[:top]],
-    }
+    share = lambda t: round(t / total, 3) if total else 0.0  # noqa: E731
+    buckets = {}
+    for label, names in BUCKETS.items():
+        seconds = sum(t for (function, _), t in totals.items() if function in names)
+        buckets[label] = {"s": round(seconds, 2), "share": share(seconds)}
+    ranked = [(f"{function} ({path})", t) for (function, path), t in totals.most_common()
+              if path.startswith(PROJECT) and not function.startswith(("[", "<"))]
+    return {"total_s": round(total, 2), "buckets": buckets,
+            "top": [{"function": name, "s": round(t, 2), "share": share(t)} for name, t in ranked[:top]]}
 
 
 def markdown(summary: dict) -> str:
@@ -73,6 +65,6 @@ def markdown(summary: dict) -> str:
              "| cost | s | share |", "|---|---:|---:|"]
     for label, v in summary["buckets"].items():
         lines.append(f"| {label} | {v['s']} | {v['share']:.0%} |")
-    lines += ["", "Top functions (inclusive, plumbing left out): " +
+    lines += ["", "Our own functions by inclusive time: " +
               ", ".join(f"{t['function']} {t['share']:.0%}" for t in summary["top"])]
     return "\n".join(lines)

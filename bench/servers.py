@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -40,6 +41,17 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
             if time.monotonic() > deadline:
                 raise RuntimeError(f"nothing listens on {LOOPBACK}:{port} after {timeout} s")
             time.sleep(0.05)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the benchmark dies, even by SIGKILL (Linux), so no server is
+    left behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def stop_process(proc: subprocess.Popen | None, timeout: float = 10) -> None:
@@ -99,7 +111,7 @@ http {{
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.config())
         self.proc = subprocess.Popen([binary, "-p", str(self.workdir), "-c", str(conf), "-e", str(self.workdir / "nginx-error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         wait_for_port(self.port, self.proc)
         return self
 
@@ -124,7 +136,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         wait_for_port(self.port, self.proc)
         return self
 

@@ -10,6 +10,8 @@ inline internal and external links, a sidebar of related posts, a footer. Each p
 hub pages, ``internal_links`` other pages of its site (the next page included, so every page is reachable) and
 ``external_links`` targets from a shared pool whose popularity is skewed (a few targets are linked from many
 pages, as in a real niche). Every site also links to other sites of the web (those are external too; truth: ok).
+Hosts that never answer are linked from the peer site only (every class appears there at least once): a timeout
+holds a check for ``CHECK_TIMEOUT`` x attempts, which lengthens a crawl's tail but says nothing about pages/s.
 
 Names use ordinary TLDs (``.com``, ``.org``, ``.net``; field notes §3) and reach loopback only through the crawler's
 ``DNS_OVERRIDES`` (``dns_overrides``) or, for peers, a private hosts file (``hosts_file``). Everything is
@@ -217,8 +219,7 @@ def generate(root: Path, *, pages: int, sites: int, peer_pages: int, nginx_port:
     targets = _make_targets(rng, pool, nginx_port, dynamic_port)
     web = SyntheticWeb(root, nginx_port, dynamic_port, site_list, peer, {t.url: t for t in targets})
     paragraphs = [_paragraph(rng, rng.randint(40, 110)) for _ in range(300)]
-    # Zipf-like popularity: some targets are linked from many pages. Hosts that never answer are linked from the
-    # peer site only: they make a checker wait (timeout x attempts), which says nothing about pages/s.
+    # Zipf-like popularity: some targets are linked from many pages; hosts that never answer only from the peer site.
     order = [t for t in targets if t.cls.name != "timeout"]
     rng.shuffle(order)
     weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(order))]

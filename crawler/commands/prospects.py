@@ -51,7 +51,8 @@ class Command(ScrapyCommand):
             crawl, table = prospects(args[0], opts.crawl, opts.limit, self.settings.getfloat("SITEWIDE_MIN_SHARE"))
         except LakeError as exc:
             raise UsageError(str(exc)) from None
-        print(f"crawl {crawl}: {table.num_rows} broken targets with referring pages")
+        cut = f" (the first {opts.limit})" if opts.limit and table.num_rows == opts.limit else ""
+        print(f"crawl {crawl}: {table.num_rows} broken targets with referring pages{cut}")
         if table.num_rows:
             print_table(table.slice(0, 25), ["referring_domains", "content_links", "boilerplate_links", "reason", "url"])
         if opts.csv:
