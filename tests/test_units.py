@@ -112,6 +112,9 @@ def test_soft_404_and_parked_signals():
     assert v.body_verdict("Oops", "Error 404", "") == ("broken", "soft_404")
     assert v.body_verdict("example.net", None, "This domain is for sale! Make an offer.") == ("broken", "parked")
     assert v.body_verdict("How we found our 4040 bees", "Beekeeping", "") == ("ok", "ok")
+    assert v.body_verdict("Podcast episode #404", "404 ways to brew", "") == ("ok", "ok")  # a number, not a status
+    assert v.body_verdict("404", None, "") == ("broken", "soft_404")
+    assert v.body_verdict("404 - Page Not Found | Shop", None, "") == ("broken", "soft_404")
 
 
 # --- pages and links

@@ -41,8 +41,10 @@ _FOR_SALE = re.compile(
     re.IGNORECASE,
 )
 _NOT_FOUND = re.compile(
-    r"\b(404|not found|page not found|page cannot be found|page can't be found|page could not be found"
-    r"|no longer (exists|available)|does not exist|doesn't exist|nothing (was )?found|error 404"
+    # "404" only as a status, not as a number in a title ("Episode #404", "404 ways to..." stay ok)
+    r"^\s*404\s*$|^\s*404\s*[-:|–—]|\b404 (error|page|not found)\b|\berror:? 404\b"
+    r"|\b(not found|page not found|page cannot be found|page can't be found|page could not be found"
+    r"|no longer (exists|available)|does not exist|doesn't exist|nothing (was )?found"
     r"|seite nicht gefunden|página no encontrada|page introuvable|pagina non trovata|niet gevonden)\b",
     re.IGNORECASE,
 )
