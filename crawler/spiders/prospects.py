@@ -23,6 +23,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from crawler.checks.checker import CheckPolicy, LinkChecker
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
+from crawler.recent import RecentUrls
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider
 from crawler.urls import host_of, site_of
@@ -43,6 +44,7 @@ class ProspectsSpider(FrontierSpider):
         self.max_depth = int(max_depth)
         self.max_pages_per_site = int(max_pages_per_site)
         self.pages_per_site: dict[str, int] = {}
+        self.requested = RecentUrls(100_000)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -125,6 +127,12 @@ class ProspectsSpider(FrontierSpider):
             if target in seen:
                 continue
             seen.add(target)
+            if not (row["external"] or (follow and row["target_site"] == site)):
+                continue
+            # A page request and a check of the same URL are different requests (GET vs HEAD): keyed apart.
+            if self.requested.seen(("check " if row["external"] else "page ") + target):
+                self.crawler.stats.inc_value("links/requested_before")  # the dupefilter would have dropped it
+                continue
             if row["external"]:
                 yield self.check_request(target, depth + 1)
             elif follow and row["target_site"] == site:
