@@ -34,7 +34,10 @@ def fold(root: dict) -> tuple[Counter, float]:
     totals: Counter = Counter()
 
     def walk(frame: dict, active: frozenset) -> None:
-        key = (frame.get("function", "?"), frame.get("file_path_short", ""))
+        function = frame.get("function", "?")
+        if frame.get("class_name"):
+            function = f"{frame['class_name']}.{function}"
+        key = (function, frame.get("file_path_short", ""))
         if key not in active:
             totals[key] += frame.get("time", 0.0)
             active = active | {key}

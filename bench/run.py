@@ -7,13 +7,15 @@ same session on the same synthetic web (``bench/synthweb.py``, served by nginx a
 127.0.0.1, ``bench/servers.py``). Stages:
 
 1. ``bare``: a bare Scrapy link-following spider, in-memory scheduler (the baseline, ``bench/bare_spider.py``);
-2. ``prospects``: the prospects crawl, embedded (one process, defaults): pages/s, checks/s, peak RSS;
+2. ``prospects``: the prospects crawl, embedded (one process, defaults): pages/s, checks/s, RSS as the crawl grows;
+   then the same with ``PLACEMENT_ENABLED=False``, the framework's share apart from link placement;
 3. ``redis``: the bare spider on stock scrapy-redis, and ``cluster``: the prospects crawl in cluster mode with 1 and
-   2 workers: pages/s and Redis ``used_memory`` per seen URL;
+   2 workers: pages/s and the Redis memory of the seen-set per seen URL;
 4. ``peers``: linkinator, lychee and LinkChecker checking the peer site, against our crawl of the same site: wall
-   time to a complete verdict and agreement with the ground truth;
+   time to a complete verdict and agreement with the ground truth (``bench/peers.py``);
 5. ``costs``: per-page cost of link extraction, placement and trafilatura; Parquet bytes per link row;
-6. ``warc``: WARC ingest pages/s, when a ``warc`` spider exists.
+6. ``warc``: WARC ingest pages/s, when a ``warc`` spider exists;
+7. ``profile`` (only with ``--profile`` or ``--only``): the embedded crawl under pyinstrument, folded into costs.
 
 pages/s is measured between the first and the last page fetched (from the Parquet ``pages`` rows, or the bare
 spider's response times), so process start-up and the idle wait of cluster workers are left out on both sides.
@@ -46,7 +48,7 @@ from bench.synthweb import CLASSES, generate  # noqa: E402
 from demo.commands import crawl_command  # noqa: E402
 
 SIZES = {
-    "quick": {"pages": 400, "sites": 4, "peer_pages": 40},
+    "quick": {"pages": 400, "sites": 4, "peer_pages": 30},
     "full": {"pages": 5000, "sites": 10, "peer_pages": 200},
 }
 CHECK_TIMEOUT = 3  # seconds, for our checker and every peer alike
