@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crawler.seeds import parse_seed
-from crawler.urls import host_of, normalize_url
+from crawler.urls import host_of
 
 DOMAIN_PREFIX = "domain:"
 
