@@ -44,18 +44,23 @@ class PlacementPipeline:
             spec = json.loads(spec) if spec.strip() else None
         return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT", True))
 
+    def place(self, item: PageItem) -> None:
+        """Fill the placement columns of the item's link rows from its tree (shared with the backlinks spider)."""
+        if not item.links or item.root is None:
+            return
+        try:
+            placed = place_links(item.root, item.anchors, rules=self.rules, main_content=self.main_content,
+                                 site=host_of(item.page["url"]))
+        except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
+            logger.exception("placement failed on %s", item.page.get("url"))
+            self.crawler.stats.inc_value("placement/failed")
+            return
+        for row, placement in zip(item.links, placed):
+            row.update(placement)
+
     async def process_item(self, item):
         if isinstance(item, PageItem) and item.root is not None:
-            if item.links:
-                try:
-                    placed = place_links(item.root, item.anchors, rules=self.rules, main_content=self.main_content,
-                                         site=host_of(item.page["url"]))
-                except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
-                    logger.exception("placement failed on %s", item.page.get("url"))
-                    self.crawler.stats.inc_value("placement/failed")
-                else:
-                    for row, placement in zip(item.links, placed):
-                        row.update(placement)
+            self.place(item)
             item.root = None
             item.anchors = []
         return item

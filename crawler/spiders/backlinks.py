@@ -11,7 +11,7 @@ through ``crawler.robotstxt``, because many pages of one host start at once and 
 but one of the requests waiting for a robots.txt through. Source requests are never deduplicated: a source that
 redirects to another listed source must still get its own rows.
 
-Placement (region, main content, text around the link) is computed here, not in the placement pipeline, because
+Placement (region, main content, text around the link) is computed here, with the placement pipeline's ``place()``, because
 the decision needs it (the best of several matching links is the one in the content). It runs only on pages where
 some row's target matched, and over all the page's anchors: the placement of one link depends on the others
 (main-content links decide the page's wrappers and the position rule), so the columns mean what they mean in the
@@ -32,12 +32,9 @@ from crawler.backlinks.decide import UNVERIFIED, Decision, SourcePage, decide, f
 from crawler.backlinks.inputs import read_input
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
-from crawler.extract.links import extract_links
-from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
-from crawler.extract.placement import place_links
-from crawler.extract.record import header_dict
+from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.spiders.base import FrontierSpider
-from crawler.urls import host_of, normalize_url
+from crawler.urls import host_of, normalize_url, site_of
 from pipelines.placement import PlacementPipeline
 
 logger = logging.getLogger(__name__)
@@ -82,7 +79,6 @@ class BacklinksSpider(FrontierSpider):
         entry = response.meta["entry"]
         expectations = entry["expectations"]
         headers = header_dict(response.headers)
-        content_type = headers.get("content-type")
         page = SourcePage(
             url=entry["source_url"],
             final_url=normalize_url(response.url),
@@ -93,39 +89,24 @@ class BacklinksSpider(FrontierSpider):
         judged = status_decision(response.status, headers)
         if judged is not None:
             return self.item(page, expectations, [judged] * len(expectations))
-        if not is_html(content_type, response.body[:512]):
-            return self.item(page, expectations, [Decision(UNVERIFIED, "not_html")] * len(expectations))
-        if isinstance(response, TextResponse):
-            text = response.text
-        else:
-            text, _ = decode_html(response.body, content_type)
-        try:
-            root = parse_html(text)
-        except UnparseablePage:
-            return self.item(page, expectations, [Decision(UNVERIFIED, "unparseable")] * len(expectations))
-        facts = page_facts(root, response.url)
-        page = replace(page, canonical_url=facts.canonical_url, meta_robots=facts.meta_robots, title=facts.title,
-                       h1=facts.h1)
-        links = extract_links(root, page.final_url, facts.base_url)
+        text = response.text if isinstance(response, TextResponse) else None
+        built = build_page(Fetched(url=page.final_url, status=response.status, headers=headers, body=response.body,
+                                   fetched_at=datetime.now(timezone.utc), site=site_of(page.final_url), text=text,
+                                   encoding=getattr(response, "encoding", None)))
+        facts = built.item.page
+        if facts["parse_status"] != "parsed":  # not_html | unparseable
+            return self.item(page, expectations, [Decision(UNVERIFIED, facts["parse_status"])] * len(expectations))
+        page = replace(page, canonical_url=facts["canonical_url"], meta_robots=facts["meta_robots"],
+                       title=facts["title"], h1=facts["h1"])
+        links = built.item.links
         matching = []
         for expectation in expectations:
             target = parse_target(expectation["target"])
-            matching.append([row for row in links.rows if target.matches(row["target_url"])])
+            matching.append([row for row in links if target.matches(row["target_url"])])
         if any(matching) and self.placement is not None:
-            self.place(root, links, host_of(page.final_url))
+            self.placement.place(built.item)  # rows are updated in place, so `matching` sees the placement
         decisions = [decide(expectation, page, rows) for expectation, rows in zip(expectations, matching)]
         return self.item(page, expectations, decisions)
-
-    def place(self, root, links, site: str) -> None:
-        try:
-            placed = place_links(root, links.elements, rules=self.placement.rules,
-                                 main_content=self.placement.main_content, site=site)
-        except Exception:  # a page we cannot place is still judged, on rel and anchor alone
-            logger.exception("placement failed on %s", links.rows[0]["source_url"])
-            self.crawler.stats.inc_value("placement/failed")
-            return
-        for row, placement in zip(links.rows, placed):
-            row.update(placement)
 
     def source_failed(self, failure):
         request = failure.request
