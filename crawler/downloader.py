@@ -5,6 +5,8 @@ enforced (field notes §2): ``Downloader._process_queue`` schedules each downloa
 request as *transferring* only when it first runs, so the loop that fills the free slots sees them all free and
 drains the whole queue at once (a server saw 19-22 concurrent requests with a limit of 2). Hammering a niche site
 is the fastest way to get a crawler banned, so we claim the slot before scheduling, which is what the loop assumes.
+Slots also keep a host's robots.txt ``Crawl-delay`` (``crawl_delays``, filled by ``crawler/politeness.py``) when
+Scrapy drops an idle slot and creates it again.
 ``tests/test_politeness.py`` checks the limit against a server that counts concurrent requests.
 """
 
@@ -18,6 +20,17 @@ from scrapy.utils.defer import _schedule_coro
 
 
 class PoliteDownloader(Downloader):
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.crawl_delays: dict[str, float] = {}
+
+    def _get_slot(self, request, spider=None):
+        key, slot = super()._get_slot(request)
+        delay = self.crawl_delays.get(key)
+        if delay and slot.delay < delay:
+            slot.delay = delay
+        return key, slot
+
     def _process_queue(self, slot: Slot) -> None:
         if slot.latercall:
             return

@@ -7,6 +7,9 @@ every later one gets ``None``, which means "no robots.txt, allow everything". A 
 of one host (a backlinks input, a cluster worker picking up a shared queue) then fetches disallowed pages.
 Here each waiter gets its own Deferred, chained to the shared one without consuming its result.
 
+When a robots.txt cannot be fetched, ``crawler.politeness.robots_unavailable`` is sent, so that the cluster frontier
+stops holding the host to one request at a time.
+
 Enabled in place of Scrapy's by ``DOWNLOADER_MIDDLEWARES`` in ``crawler/settings.py``, for every spider.
 """
 
@@ -16,6 +19,8 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as Scrapy
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+
+from crawler.politeness import robots_unavailable
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
@@ -31,3 +36,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
 
         pending.addCallback(forward)
         return await maybe_deferred_to_future(mine)
+
+    def _robots_error(self, exc, netloc):
+        super()._robots_error(exc, netloc)
+        self.crawler.signals.send_catch_log(signal=robots_unavailable, netloc=netloc)

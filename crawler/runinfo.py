@@ -2,7 +2,8 @@
 
 ``CRAWL_ID`` names a run (a partition of every table: ``crawl=<id>``). On one machine it defaults to the UTC start
 time. In cluster mode all workers must write into the same partition, so the first one to start (or ``scrapy
-seed``) stores the id in Redis under ``<spider>:crawl_id`` and the others read it from there.
+seed``) stores the id in Redis under ``<spider>:crawl_id`` and the others read it from there
+(``crawler/frontier/scheduler.py``).
 ``WORKER_ID`` names the process in part-file names so workers never write the same file.
 """
 
@@ -33,20 +34,11 @@ def worker_id(settings) -> str:
 
 
 def crawl_id(crawler, spider_name: str) -> str:
-    """The crawl id of this run, decided once per crawler."""
+    """The crawl id of this run, decided once per crawler (in cluster mode by the scheduler, from Redis)."""
     stats = crawler.stats
     known = stats.get_value("crawl_id")
     if known:
         return known
-    value = crawler.settings.get("CRAWL_ID")
-    redis_url = crawler.settings.get("REDIS_URL")
-    if not value and redis_url:
-        from crawler.frontier.redis import connect
-
-        server = connect(redis_url)
-        key = f"{spider_name}:crawl_id"
-        server.set(key, new_crawl_id(), nx=True)
-        value = server.get(key)
-    value = safe_name(value or new_crawl_id())
+    value = safe_name(crawler.settings.get("CRAWL_ID") or new_crawl_id())
     stats.set_value("crawl_id", value)
     return value

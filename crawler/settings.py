@@ -28,6 +28,8 @@ LOG_LEVEL = "INFO"
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
+DOWNLOAD_DELAY_JITTER = 0  # a delay is a minimum gap between two requests to a host, never 0.5x of it
+CRAWL_DELAY_MAX = 30  # robots.txt Crawl-delay is honoured up to this many seconds (crawler/politeness.py)
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # Scrapy's default is 1 GiB; a page bigger than this is not a page
@@ -64,6 +66,7 @@ WORKER_ID = None  # default: <hostname>-<pid>
 PARQUET_ROWS_PER_FILE = 1_000_000
 PARQUET_ROW_GROUP_SIZE = 100_000
 PARQUET_COMPRESSION = "zstd"
+PARQUET_COMMIT_INTERVAL = 30  # seconds between commits of part files: a kill loses at most this much work
 
 ITEM_PIPELINES = {
     "pipelines.placement.PlacementPipeline": 300,
@@ -81,6 +84,8 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.progress.CrawlProgress": 500,
     "crawler.warc.archive.WarcArchive": 600,
+    "crawler.politeness.CrawlDelay": 700,
+    "crawler.shutdown.GracefulShutdown": 800,
 }
 PROGRESS_INTERVAL = 30
 
@@ -89,9 +94,16 @@ WARC_ENABLED = False
 WARC_MAX_SIZE = 1_000_000_000  # roll files at 1 GB, like Common Crawl
 WARC_ARCHIVE_CHECKS = True  # link-check responses too (Common Crawl's crawldiagnostics)
 
+# --- shutdown: one SIGTERM/SIGINT drains (stop taking work, finish or give back, commit, exit 0); a second one
+# exits at once with a non-zero code (crawler/shutdown.py)
+DRAIN_TIMEOUT = 20  # seconds the drain waits for requests in flight (Kubernetes' default grace period is 30 s)
+
 # --- cluster mode (crawler/frontier/): set REDIS_URL to share the frontier between workers
 ADDONS = {"crawler.frontier.cluster.ClusterAddon": 0}
 REDIS_URL = os.environ.get("REDIS_URL") or None
-MAX_IDLE_TIME_BEFORE_CLOSE = 30  # seconds a worker waits on an empty shared frontier before it exits
+REDIS_PARAMS = {}  # extra redis-py client arguments (password, ssl_ca_certs, socket_timeout...)
+MAX_IDLE_TIME_BEFORE_CLOSE = 30  # seconds the whole cluster must have nothing queued or leased before a worker exits
+LEASE_TIMEOUT = 120  # seconds after a worker's last heartbeat before its leased requests go to other workers
+FRONTIER_MAX_ATTEMPTS = 3  # a request whose processing failed this many times (a crashing callback) is given up
 DUPEFILTER_CAPACITY = 10_000_000  # URLs the shared Bloom dupefilter is sized for (24 MB of Redis at 1e-4)
 DUPEFILTER_ERROR_RATE = 1e-4  # at capacity, one new URL in 10,000 is taken for seen and skipped

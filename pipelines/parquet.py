@@ -1,22 +1,34 @@
-"""Write every item into the data lake as Parquet, one directory per table and crawl.
+"""Write every item into the data lake as Parquet, one directory per table and crawl, committed at intervals.
 
 Layout: ``<OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet`` (Common Crawl's partitioning, so
-DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Files are zstd-compressed, rows are sorted by the table's key
-within each row group (min/max statistics then let readers skip row groups), a file rolls after
-``PARQUET_ROWS_PER_FILE`` rows. A file is written as ``_part-...parquet.tmp`` and renamed only once complete: a crash
-leaves at most a ``_``-prefixed temporary file, which no reader globbing ``*.parquet`` picks up, never a
-half-written part.
+DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Rows are buffered (as Arrow batches, ~4x smaller than
+dicts) and *committed* every ``PARQUET_COMMIT_INTERVAL`` seconds, when a table holds ``PARQUET_ROWS_PER_FILE``
+rows, when a cluster worker goes idle, and at the end: each commit writes one new part per table, zstd-compressed
+and sorted by the table's key, as ``_part-...parquet.tmp``, then renames it. A crash leaves at most a
+``_``-prefixed temporary file, which no reader globbing ``*.parquet`` (nor ``pyarrow.dataset``) picks up, never a
+half-written part; a kill loses at most the rows since the last commit.
+
+In cluster mode the rows of a leased request are held apart until the request is fully processed
+(``crawler/frontier/ledger.py``) and only then join the next commit; once the commit's files are renamed, their
+leases are acknowledged to the frontier. Until then a killed worker's requests are redone by another worker, so
+no row is lost, and no committed row is produced twice except in the moment between a rename and its
+acknowledgement (the README's "Cluster guarantees" says so, and every report deduplicates by the table's key).
+
+On one machine a run replaces the partition of its ``CRAWL_ID`` (the parts of an earlier run with the same id
+are removed at start), unless it resumes a ``JOBDIR``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.frontier.ledger import Ledger, current
 from crawler.runinfo import crawl_id, worker_id
 from schemas import schema_for
 
@@ -26,91 +38,81 @@ SORT_KEYS = {"pages": "url", "links": "target_url", "checks": "url", "backlinks"
 
 
 class PartWriter:
-    """Rolling Parquet part files of one table, written by one worker."""
+    """The uncommitted rows of one table in one worker, and the part files they become."""
 
-    def __init__(self, table: str, directory: Path, worker: str, *, rows_per_file: int, row_group_size: int, compression: str):
+    BATCH = 5_000
+
+    def __init__(self, table: str, directory: Path, worker: str, *, row_group_size: int, compression: str):
         self.table = table
         self.schema = schema_for(table)
         self.directory = directory
         self.worker = worker
-        self.rows_per_file = rows_per_file
         self.row_group_size = row_group_size
         self.compression = compression
-        self.buffer: list[dict] = []  # rows as they come, turned into Arrow batches every BATCH rows
-        self.batches: list[pa.RecordBatch] = []  # ~4x smaller than the dicts: worker RSS stays low
-        self.batched_rows = 0
-        self.writer: pq.ParquetWriter | None = None
-        self.rows_in_file = 0
+        self.buffer: list[dict] = []
+        self.batches: list[pa.RecordBatch] = []
+        self.pending = 0  # rows not yet committed
         self.seq = 0
-        self.tmp_path: Path | None = None
-        self.final_path: Path | None = None
         self.files: list[Path] = []
-
-    BATCH = 5_000
+        self.tmp_path: Path | None = None  # set while a commit writes
 
     def add(self, rows: list[dict]) -> None:
         self.buffer.extend(rows)
-        if len(self.buffer) >= min(self.BATCH, self.row_group_size):
+        self.pending += len(rows)
+        if len(self.buffer) >= self.BATCH:
             self._batch()
-        if self.batched_rows >= self.row_group_size:
-            self._write_group()
 
     def _batch(self) -> None:
         if self.buffer:
             self.batches.append(pa.RecordBatch.from_pylist(self.buffer, schema=self.schema))
-            self.batched_rows += len(self.buffer)
             self.buffer = []
 
-    def _open(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def _next_name(self) -> str:
         while True:
             name = f"part-{self.worker}-{self.seq:05d}.parquet"
             self.seq += 1
-            final = self.directory / name
-            if not final.exists():
-                break
-        self.final_path = final
-        self.tmp_path = self.directory / f"_{name}.tmp"
-        self.writer = pq.ParquetWriter(self.tmp_path, self.schema, compression=self.compression)
-        self.rows_in_file = 0
+            if not (self.directory / name).exists():
+                return name
 
-    def _write_group(self) -> None:
+    def commit(self) -> Path | None:
+        """Write the pending rows as one new part file; on failure (a full disk) keep them for the next commit."""
         self._batch()
         if not self.batches:
-            return
+            return None
         table = pa.Table.from_batches(self.batches, schema=self.schema)
-        self.batches, self.batched_rows = [], 0
         key = SORT_KEYS.get(self.table)
         if key:
             table = table.sort_by([(key, "ascending")])
-        if self.writer is None:
-            self._open()
-        self.writer.write_table(table, row_group_size=self.row_group_size)
-        self.rows_in_file += table.num_rows
-        if self.rows_in_file >= self.rows_per_file:
-            self._finish_file()
-
-    def _finish_file(self) -> None:
-        if self.writer is None:
-            return
-        self.writer.close()
-        os.replace(self.tmp_path, self.final_path)  # atomic: the part appears complete or not at all
-        self.files.append(self.final_path)
-        logger.info("wrote %s (%d rows)", self.final_path, self.rows_in_file)
-        self.writer = None
-
-    def close(self) -> None:
-        self._write_group()
-        self._finish_file()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = self._next_name()
+        final = self.directory / name
+        self.tmp_path = self.directory / f"_{name}.tmp"
+        try:
+            pq.write_table(table, self.tmp_path, compression=self.compression, row_group_size=self.row_group_size)
+            os.replace(self.tmp_path, final)  # atomic: the part appears complete or not at all
+        except BaseException:
+            if self.tmp_path.is_file():
+                self.tmp_path.unlink()
+            raise
+        finally:
+            self.tmp_path = None
+        self.batches, self.pending = [], 0
+        self.files.append(final)
+        logger.debug("wrote %s (%d rows)", final, table.num_rows)
+        return final
 
 
 class ParquetPipeline:
-    """Item pipeline: routes each item's rows to the part writer of its table (``item.rows_by_table()``)."""
+    """Item pipeline: routes each item's rows to the writer of its table (``item.rows_by_table()``) and commits."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.writers: dict[str, PartWriter] = {}
         self.root: Path | None = None
+        self.held: dict[str, list[tuple[str, list[dict]]]] = {}  # lease -> rows of a request being processed
+        self.finished: list[str] = []  # leases whose rows are in the writers, acknowledged at the next commit
+        self.committing = False
+        self.task = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -122,12 +124,37 @@ class ParquetPipeline:
         self.root = Path(s.get("OUTPUT_URI") or "./data")
         self.crawl = crawl_id(self.crawler, spider.name)
         self.worker = worker_id(s)
-        self.options = dict(
-            rows_per_file=s.getint("PARQUET_ROWS_PER_FILE"),
-            row_group_size=s.getint("PARQUET_ROW_GROUP_SIZE"),
-            compression=s.get("PARQUET_COMPRESSION"),
-        )
-        logger.info("output: %s (crawl=%s, worker=%s)", self.root.resolve(), self.crawl, self.worker)
+        self.rows_per_file = s.getint("PARQUET_ROWS_PER_FILE")
+        self.options = dict(row_group_size=s.getint("PARQUET_ROW_GROUP_SIZE"), compression=s.get("PARQUET_COMPRESSION"))
+        self.ledger = Ledger.of(self.crawler)
+        self.ledger.sink = self
+        self._clear_partition(spider, s)
+        interval = s.getfloat("PARQUET_COMMIT_INTERVAL")
+        if interval > 0:
+            from scrapy.utils.asyncio import create_looping_call
+
+            self.task = create_looping_call(self.commit)
+            self.task.start(interval, now=False)
+        logger.info("output: %s (crawl=%s, worker=%s, commit every %.0f s)", self.root.resolve(), self.crawl,
+                    self.worker, interval)
+
+    def _clear_partition(self, spider, settings) -> None:
+        """Remove our own leftovers of a crash; on one machine, the parts of an earlier run of this crawl id."""
+        replace = not settings.get("REDIS_URL") and not _resuming(settings.get("JOBDIR"))
+        removed = 0
+        for table in getattr(spider, "output_tables", ()):
+            directory = self.root / table / f"crawl={self.crawl}"
+            if not directory.is_dir():
+                continue
+            for path in directory.glob(f"_part-{self.worker}-*.tmp"):
+                path.unlink(missing_ok=True)
+            if replace:
+                for path in [*directory.glob("part-*.parquet"), *directory.glob("_part-*.tmp")]:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        if removed:
+            logger.warning("crawl %s ran before: replaced its partition (%d part files of the earlier run removed)",
+                           self.crawl, removed)
 
     def writer(self, table: str) -> PartWriter:
         if table not in self.writers:
@@ -136,12 +163,58 @@ class ParquetPipeline:
         return self.writers[table]
 
     async def process_item(self, item):
-        for table, rows in item.rows_by_table().items():
-            if rows:
-                self.writer(table).add(rows)
-                self.crawler.stats.inc_value(f"rows/{table}", len(rows))
+        rows_by_table = [(table, rows) for table, rows in item.rows_by_table().items() if rows]
+        lease = current.get()
+        if lease is not None:
+            self.held.setdefault(lease, []).extend(rows_by_table)
+        else:
+            self._add(rows_by_table)
         return item
 
+    def _add(self, rows_by_table) -> None:
+        full = False
+        for table, rows in rows_by_table:
+            writer = self.writer(table)
+            writer.add(rows)
+            self.crawler.stats.inc_value(f"rows/{table}", len(rows))
+            full = full or writer.pending >= self.rows_per_file
+        if full:
+            self.commit()
+
+    def lease_finished(self, lease: str, ok: bool) -> None:
+        rows = self.held.pop(lease, [])
+        if ok:
+            self.finished.append(lease)
+            self._add(rows)
+
+    def commit(self) -> None:
+        """Make every pending row durable, then acknowledge the leases whose rows they were."""
+        if self.committing:
+            return
+        self.committing = True
+        started = time.monotonic()
+        try:
+            files = [path for writer in self.writers.values() if (path := writer.commit()) is not None]
+        except OSError as exc:
+            logger.error("commit failed, rows kept for the next attempt: %s", exc)
+            self.crawler.stats.inc_value("parquet/commit_errors")
+            return
+        finally:
+            self.committing = False
+        leases, self.finished = self.finished, []
+        if files:
+            self.crawler.stats.inc_value("parquet/commits")
+            logger.info("committed %d part files in %.2f s", len(files), time.monotonic() - started)
+        self.ledger.durable(leases)
+
     def close_spider(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.held:
+            logger.warning("%d requests were still being processed at close: their rows are not written (their "
+                           "leases go back to the frontier)", len(self.held))
+        self.commit()
+
+
+def _resuming(jobdir: str | None) -> bool:
+    return bool(jobdir) and Path(jobdir, "requests.queue").exists()

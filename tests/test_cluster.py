@@ -44,12 +44,13 @@ def test_two_workers_crawl_what_one_machine_crawls(single, web, redis_url, tmp_p
         cwd=REPO, env={**__import__("os").environ, **env}, capture_output=True, text=True, timeout=60,
     )
     assert pushed.returncode == 0, pushed.stderr
-    assert "line 4" in pushed.stdout and "3 entries pushed" in pushed.stdout
+    assert "line 4" in pushed.stdout and "3 entries queued (3 requests)" in pushed.stdout
 
-    # Requests in the shared queue are JSON, not pickle.
+    # Requests in the shared queue are plain JSON data, not pickle, and name no class or callback.
     server = redis.Redis.from_url(redis_url)
     assert server.get("prospects:crawl_id") == b"cluster"
-    assert json.loads(server.lindex("prospects:input", 0))["url"] == web.seeds[0]
+    host = web.seeds[0].split("/")[2]
+    assert json.loads(server.lindex(f"prospects:q:{host}", 0)) == [1, "page", 0, 0, "/"]
 
     web.reset_counters()
     out = tmp_path / "lake"
@@ -82,6 +83,6 @@ def test_two_workers_crawl_what_one_machine_crawls(single, web, redis_url, tmp_p
 
     writers = {f.name.split("-")[1] for f in out.glob("*/crawl=cluster/part-*.parquet")}
     assert writers == {"w1", "w2"}, "both workers wrote their own part files"
-    sample = server.zrange("prospects:requests", 0, 0)
-    assert sample == []  # the queue drained
+    assert int(server.get("prospects:queued")) == 0 and int(server.get("prospects:leased")) == 0  # all done
+    assert not server.keys("prospects:q:*") and not server.keys("prospects:leases:*")
     assert int(server.get("prospects:dupefilter:count")) > len(pages)  # the Bloom filter saw every request

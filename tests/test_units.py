@@ -1,20 +1,18 @@
-"""Plain functions, tested without Twisted: URLs, seeds, DNS overrides, verdicts, the Redis JSON serializer, link
+"""Plain functions, tested without Twisted: URLs, seeds, DNS overrides, verdicts, link
 extraction and the Parquet part writer."""
 
 from __future__ import annotations
+
 
 from datetime import datetime, timedelta, timezone
 
 import pyarrow.parquet as pq
 import pytest
-from scrapy import Request
-from scrapy.utils.request import request_from_dict
 
 from crawler.checks import verdict as v
 from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
 from crawler.extract.links import extract_links
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
-from crawler.frontier import serializer
 from crawler.seeds import read_seeds
 from crawler.urls import normalize_url, registered_domain, resolve_href
 from pipelines.parquet import PartWriter
@@ -148,39 +146,27 @@ def test_extract_links_rows():
     assert rows[1]["xpath"] == "/html/body/p/a"
 
 
-# --- Redis serialization
-def test_json_serializer_round_trips_requests_and_refuses_pickle():
-    class Spider:
-        def parse_page(self, response):
-            pass
-
-    spider = Spider()
-    request = Request("http://a.com/x", method="HEAD", headers={"Range": "bytes=0-9"}, body=b"\x00\xff",
-                      meta={"site": "a.com", "depth": 2}, priority=-2, callback=spider.parse_page)
-    data = serializer.dumps(request.to_dict(spider=spider))
-    assert isinstance(data, str) and "a.com" in data
-    back = request_from_dict(serializer.loads(data.encode()), spider=spider)
-    assert (back.url, back.method, back.body, back.meta, back.priority) == (request.url, "HEAD", b"\x00\xff", request.meta, -2)
-    assert back.headers[b"Range"] == b"bytes=0-9" and back.callback == spider.parse_page
-    import pickle
-
-    with pytest.raises(ValueError):
-        serializer.loads(pickle.dumps({"evil": 1}))
-
-
 # --- Parquet parts
-def test_part_writer_rolls_and_renames_only_complete_files(tmp_path):
-    w = PartWriter("checks", tmp_path, "w1", rows_per_file=5, row_group_size=2, compression="zstd")
+def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_path):
+    w = PartWriter("checks", tmp_path, "w1", row_group_size=2, compression="zstd")
     rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(timezone.utc)} for i in range(12)]
     w.add(rows[:3])
-    assert list(tmp_path.glob("*.parquet")) == []  # a part being written is invisible to readers
-    assert [p.name for p in tmp_path.iterdir()] == ["_part-w1-00000.parquet.tmp"]
-    w.add(rows[3:7])  # 7 rows >= 5: the part is complete and appears
-    assert [p.name for p in tmp_path.glob("*.parquet")] == ["part-w1-00000.parquet"]
+    assert list(tmp_path.iterdir()) == []  # nothing on disk before a commit
+    assert w.commit().name == "part-w1-00000.parquet"
+    w.add(rows[3:7])
+    (tmp_path / "part-w1-00001.parquet").mkdir()  # the next name is taken: a fresh name, never an overwrite
+    blocker = tmp_path / "_part-w1-00002.parquet.tmp"
+    blocker.mkdir()  # the temporary file cannot be written: stands for a full disk
+    with pytest.raises(OSError):
+        w.commit()
+    assert w.pending == 4 and len(list(tmp_path.glob("*.parquet"))) == 2  # rows kept for the next commit
+    blocker.rmdir()
+    assert w.commit().name == "part-w1-00003.parquet"
     w.add(rows[7:])
-    w.close()
+    assert w.commit() is not None and w.commit() is None  # nothing pending: no empty part
+    (tmp_path / "part-w1-00001.parquet").rmdir()
     files = sorted(tmp_path.glob("*.parquet"))
-    assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00001.parquet"]
+    assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00003.parquet", "part-w1-00004.parquet"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("_")]
     urls = [u for f in files for u in pq.read_table(f).column("url").to_pylist()]
     assert sorted(urls) == [r["url"] for r in rows]

@@ -65,10 +65,15 @@ class _Check:
     head_ok: bool = False  # HEAD already answered 2xx: a failing verification GET cannot make it broken
 
 
+class CheckAborted(Exception):
+    """The worker is shutting down: the check makes no further attempt and gives no verdict."""
+
+
 class LinkChecker:
     def __init__(self, fetch: Fetch, policy: CheckPolicy):
         self.fetch = fetch
         self.policy = policy
+        self.aborted = False  # set on shutdown (crawler/shutdown.py): a half-done check is given back, not judged
         self._not_before: dict[str, float] = {}  # host -> monotonic time before which we send it nothing
 
     def request_meta(self, method: str) -> dict:
@@ -94,6 +99,8 @@ class LinkChecker:
         wait = self._not_before.get(host, 0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        if self.aborted:
+            raise CheckAborted(check.url)
         check.method = method
         check.attempts += 1
         try:
@@ -107,7 +114,7 @@ class LinkChecker:
         check.retries += 1
         if wait is not None:
             self._hold_host(check.current, wait)
-        else:
+        elif not self.aborted:
             await asyncio.sleep(backoff)
         return await self._send(check, method)
 

@@ -1,16 +1,18 @@
-"""``scrapy seed <spider> PATH [--crawl ID] [--append]``: start a cluster crawl by filling the shared Redis input.
+"""``scrapy seed <spider> PATH [--crawl ID] [--append]``: start a cluster crawl by queueing its first requests.
 
 Parses the input with the spider's own reader (bad lines are reported with their line numbers and skipped), then,
-unless ``--append``, clears the previous crawl's queue and dupefilter and stores the crawl id that every worker
-will write under. Needs ``REDIS_URL``.
+unless ``--append``, clears the previous crawl's queues, leases and dupefilter, stores the crawl id every worker
+will write under, and queues the first request(s) of every entry in the shared frontier. Needs ``REDIS_URL``.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.frontier.cluster import SharedInput
+from crawler.frontier.cluster import start_crawl
 
 
 class Command(ScrapyCommand):
@@ -21,7 +23,7 @@ class Command(ScrapyCommand):
         return "<spider> <PATH> [--crawl ID] [--append]"
 
     def short_desc(self) -> str:
-        return "Push seeds (or other spider input) to the shared Redis frontier for cluster workers"
+        return "Queue seeds (or other spider input) in the shared Redis frontier for cluster workers"
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
@@ -31,8 +33,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts) -> None:
         if len(args) != 2:
             raise UsageError("give a spider name and an input path")
-        redis_url = self.settings.get("REDIS_URL")
-        if not redis_url:
+        if not self.settings.get("REDIS_URL"):
             raise UsageError("REDIS_URL is not set (environment or -s REDIS_URL=redis://host:6379/0)")
         spidercls = self.crawler_process.spider_loader.load(args[0])
         try:
@@ -41,5 +42,8 @@ class Command(ScrapyCommand):
             raise UsageError(f"cannot read {args[1]}: {exc}") from None
         for error in errors:
             print(f"skipped: {error}")
-        crawl = SharedInput(redis_url, spidercls.name).start_crawl(entries, opts.crawl, opts.append)
-        print(f"{len(entries)} entries pushed to {spidercls.name}:input for crawl {crawl} ({len(errors)} malformed)")
+        crawl, queued, refused = asyncio.run(start_crawl(self.settings, spidercls, entries, opts.crawl, opts.append))
+        for message in refused:
+            print(f"skipped: {message}")
+        print(f"{len(entries) - len(refused)} entries queued ({queued} requests) in the {spidercls.name} frontier "
+              f"for crawl {crawl} ({len(errors) + len(refused)} malformed)")

@@ -1,6 +1,8 @@
-"""The frontier: what is still to fetch, and what has been seen.
+"""The frontier: what is still to fetch, what has been seen, and who holds what.
 
-On one machine it is Scrapy's own in-memory scheduler. In cluster mode (``REDIS_URL`` set) it is a scrapy-redis
-scheduler whose queue and dupefilter live in Redis, shared by every worker, with requests serialized as JSON
-(``serializer.py``: never pickle) and seeds handed out from a Redis list (``cluster.py``).
+On one machine it is Scrapy's own scheduler. In cluster mode (``REDIS_URL`` set) it is a leased, polite frontier
+in Redis shared by every worker (``scheduler.py`` for Scrapy's side, ``store.py`` and ``scripts.py`` for Redis'
+side, ``keys.py`` for every key name): requests travel as plain JSON data (``codec.py``, never pickle or class
+names), each is leased until its rows are committed (``ledger.py``), per-host concurrency and delays hold for the
+whole cluster, and ``scrapy seed`` starts a crawl (``cluster.py``).
 """

@@ -8,33 +8,17 @@ capacity and far less below it. The filter is sized for ``DUPEFILTER_CAPACITY`` 
 as soon as a bit near its end is set, so size it for the crawl, not for the largest crawl you can imagine); past
 capacity the error rate climbs, which the filter logs once.
 
-Test-and-set is one Lua script, so it is atomic across workers: of two workers that see the same URL at the same
-time, exactly one is told it is new. One round trip per request, like the SET it replaces. Bitmaps are split into
-shards of at most 2^32 bits (Redis' limit for one string), each URL's bits in one shard.
-
-Enable in cluster mode with ``DUPEFILTER_CLASS = "crawler.frontier.bloom.BloomDupeFilter"`` (``-s
-DUPEFILTER_CLASS=...``): the cluster add-on keeps a class you set yourself.
+Test-and-set runs inside the frontier's push script (``scripts.PUSH``), in the same step that queues the request,
+so it is atomic across workers (of two workers that see the same URL at the same time, exactly one is told it is
+new) and a URL is never marked seen without being queued. This module computes where a URL's bits are. Bitmaps are
+split into shards of at most 2^32 bits (Redis' limit for one string), each URL's bits in one shard.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 
-from crawler.frontier.redis import connect
-
-logger = logging.getLogger(__name__)
-
 MAX_SHARD_BITS = 2**32
-# SETBIT returns the old bit: the URL is new if any of its bits was still 0. Counts new URLs for the capacity check.
-_TEST_AND_SET = """
-local new = 0
-for i = 1, #ARGV do
-  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then new = 1 end
-end
-if new == 1 then return redis.call('INCR', KEYS[2]) end
-return 0
-"""
 
 
 def bloom_size(capacity: int, error_rate: float) -> tuple[int, int]:
@@ -52,64 +36,3 @@ def bit_positions(fingerprint: bytes, hashes: int, shard_bits: int, shards: int)
     h2 = int.from_bytes(fingerprint[8:16], "big") | 1
     shard = int.from_bytes(fingerprint[16:20], "big") % shards
     return shard, [(h1 + i * h2) % shard_bits for i in range(hashes)]
-
-
-class BloomDupeFilter:
-    """scrapy-redis compatible dupefilter (``from_spider``, ``request_seen``, ``clear``, ``close``, ``log``)."""
-
-    def __init__(self, server, key: str, capacity: int, error_rate: float, fingerprinter, stats=None):
-        self.server = server
-        self.key = key
-        self.capacity = capacity
-        bits, self.hashes = bloom_size(capacity, error_rate)
-        self.shards = math.ceil(bits / MAX_SHARD_BITS)
-        self.shard_bits = math.ceil(bits / self.shards)
-        self.fingerprinter = fingerprinter
-        self.stats = stats
-        self.script = server.register_script(_TEST_AND_SET)
-        self.warned = False
-        self._allocate()
-
-    def _allocate(self) -> None:
-        """Create each shard at its exact size: grown bit by bit, Redis over-allocates strings up to twice."""
-        size = (self.shard_bits + 7) // 8
-        for shard in range(self.shards):
-            key = f"{self.key}:{shard}"
-            if not self.server.exists(key):
-                self.server.set(key, bytes(size), nx=True)
-
-    @classmethod
-    def from_spider(cls, spider) -> "BloomDupeFilter":
-        crawler = spider.crawler
-        s = crawler.settings
-        key = s.get("SCHEDULER_DUPEFILTER_KEY", "%(spider)s:dupefilter") % {"spider": spider.name}
-        return cls(
-            connect(s.get("REDIS_URL")),
-            key,
-            s.getint("DUPEFILTER_CAPACITY", 10_000_000),
-            s.getfloat("DUPEFILTER_ERROR_RATE", 1e-4),
-            crawler.request_fingerprinter,
-            crawler.stats,
-        )
-
-    def request_seen(self, request) -> bool:
-        shard, positions = bit_positions(self.fingerprinter.fingerprint(request), self.hashes, self.shard_bits, self.shards)
-        count = self.script(keys=[f"{self.key}:{shard}", f"{self.key}:count"], args=positions)
-        if not count:
-            return True
-        if count > self.capacity and not self.warned:
-            self.warned = True
-            logger.warning("the Bloom dupefilter %s holds more than its capacity (%d URLs): false positives now "
-                           "exceed the configured rate; raise DUPEFILTER_CAPACITY for the next crawl", self.key, self.capacity)
-        return False
-
-    def clear(self) -> None:
-        self.server.delete(f"{self.key}:count", *(f"{self.key}:{i}" for i in range(self.shards)))
-        self._allocate()
-
-    def close(self, reason: str = "") -> None:
-        pass
-
-    def log(self, request, spider) -> None:
-        if self.stats is not None:
-            self.stats.inc_value("dupefilter/filtered")

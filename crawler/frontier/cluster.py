@@ -1,26 +1,19 @@
 """Cluster mode: many workers, one Redis.
 
-:class:`ClusterAddon` switches the scheduler to scrapy-redis when ``REDIS_URL`` is set, with our JSON serializer,
-a priority queue (requests carry ``priority = -depth``, so the shared crawl stays breadth-first) a Bloom-filter
-dupefilter (``bloom.py``), and a persistent queue and dupefilter (without ``SCHEDULER_PERSIST`` the first worker
-to finish would flush the queue under the others' feet).
-
-:class:`SharedInput` is the Redis side of a spider's input: ``scrapy seed`` pushes JSON entries to
-``<spider>:input`` and starts a new crawl; workers pop them atomically, so each entry is started by one worker.
-
-Keys, per spider: ``<spider>:input`` (list of JSON entries), ``<spider>:requests`` (sorted set, the queue),
-``<spider>:dupefilter:<shard>`` and ``:count`` (the Bloom filter of seen requests, ``bloom.py``; or the set
-``<spider>:dupefilter`` with scrapy-redis' own dupefilter), ``<spider>:site_pages:<site>`` (pages per site, for
-``max_pages_per_site``), ``<spider>:crawl_id``, ``<spider>:busy:<worker>`` (a
-heartbeat with a TTL, set while a worker fetches).
+:class:`ClusterAddon` switches the scheduler to the leased, polite Redis frontier (``scheduler.py``) when
+``REDIS_URL`` is set. :func:`start_crawl` is what ``scrapy seed`` does: forget the previous crawl of the spider,
+name the new one, and queue the first requests of every input entry, each validated on its own. Spiders whose
+input is files rather than URLs (``warc``) get a list of entries in ``<spider>:input`` that workers pop one at a
+time (:class:`SharedFiles`). Key names: ``keys.py``.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
-from crawler.frontier.redis import connect
+from crawler.frontier.codec import MalformedEntry
+from crawler.frontier.keys import Keys
+from crawler.frontier.store import NO_CAP, Frontier, Push, client
 from crawler.runinfo import new_crawl_id, safe_name
 
 
@@ -30,84 +23,79 @@ class ClusterAddon:
     def update_settings(self, settings) -> None:
         if not settings.get("REDIS_URL"):
             return
-        for name, value in {
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-            "DUPEFILTER_CLASS": "crawler.frontier.bloom.BloomDupeFilter",  # ~2.4 bytes/URL instead of ~85
-            "SCHEDULER_SERIALIZER": "crawler.frontier.serializer",
-            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-            "SCHEDULER_PERSIST": True,
-            "SCHEDULER_FLUSH_ON_START": False,
-        }.items():
-            settings.set(name, value, priority="addon")
+        settings.set("SCHEDULER", "crawler.frontier.scheduler.LeasedScheduler", priority="addon")
 
 
-class SharedInput:
-    """The input entries of one spider in Redis, and the crawl they belong to."""
+def frontier_for(settings, spider_name: str, worker: str = "seed") -> Frontier:
+    return Frontier(
+        client(settings.get("REDIS_URL"), settings.getdict("REDIS_PARAMS")), spider_name, worker,
+        capacity=settings.getint("DUPEFILTER_CAPACITY"), error_rate=settings.getfloat("DUPEFILTER_ERROR_RATE"),
+        per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), delay=settings.getfloat("DOWNLOAD_DELAY"),
+        lease_timeout=settings.getfloat("LEASE_TIMEOUT"),
+    )
 
-    def __init__(self, redis_url: str, spider_name: str):
-        self.server = connect(redis_url)
-        self.name = spider_name
-        self.input_key = f"{spider_name}:input"
 
-    def start_crawl(self, entries: list[dict], crawl_id: str | None = None, append: bool = False) -> str:
-        """Push entries. A new crawl (the default) clears the previous one's queue, dupefilter and input first."""
-        pipe = self.server.pipeline()
-        if append:
-            current = self.server.get(f"{self.name}:crawl_id")
-            crawl_id = current or safe_name(crawl_id or new_crawl_id())
+async def start_crawl(settings, spidercls, entries: list[dict], crawl_id: str | None = None,
+                      append: bool = False) -> tuple[str, int, list[str]]:
+    """Queue the first requests of ``entries``; returns (crawl id, requests queued, one message per refused entry).
+
+    A new crawl (the default) first clears the previous one's queues, leases, dupefilter and counters."""
+    frontier = frontier_for(settings, spidercls.name)
+    try:
+        current = await frontier.crawl_id()
+        if append and current:
+            name = current
         else:
-            crawl_id = safe_name(crawl_id or new_crawl_id())
-            stale = [self.input_key, f"{self.name}:requests"]
-            for pattern in (f"{self.name}:dupefilter*", f"{self.name}:site_pages:*"):
-                stale.extend(self.server.scan_iter(pattern, count=1000))
-            pipe.delete(*stale)
-        pipe.set(f"{self.name}:crawl_id", crawl_id)
-        for start in range(0, len(entries), 1000):
-            batch = entries[start : start + 1000]
-            if batch:
-                pipe.rpush(self.input_key, *(json.dumps(e, separators=(",", ":")) for e in batch))
-        pipe.execute()
-        return crawl_id
-
-    def pop(self, count: int = 100) -> list[dict]:
-        """Take up to ``count`` entries; each is handed to exactly one worker."""
-        raw = self.server.lpop(self.input_key, count) or []
-        entries = []
-        for item in raw:
+            name = safe_name(crawl_id or new_crawl_id())
+            await frontier.reset(name)
+        await frontier.allocate()
+        if spidercls.input_is_files:  # an input of files: one entry each, popped by the workers
+            await SharedFiles(frontier).push(entries)
+            return name, len(entries), []
+        robots = settings.getbool("ROBOTSTXT_OBEY") and not (spidercls.custom_settings or {}).get("ROBOTSTXT_OBEY") is False
+        refused, batch = [], []
+        for n, entry in enumerate(entries, 1):
             try:
-                entry = json.loads(item)
+                for fr in spidercls.frontier_seeds(entry):
+                    site = spidercls.frontier_site(fr)
+                    batch.append(Push(fr, filter=fr.kind != "source", site=site, robots=robots))
+            except (MalformedEntry, KeyError, TypeError, ValueError) as exc:
+                refused.append(f"entry {n}: {exc}")
+        queued = 0
+        for start in range(0, len(batch), 500):
+            codes = await frontier.push(batch[start:start + 500], NO_CAP)
+            queued += sum(1 for c in codes if c == 1)
+        return name, queued, refused
+    finally:
+        await frontier.server.aclose()
+
+
+class SharedFiles:
+    """Input entries of a file-reading spider in ``<spider>:input``: each popped by exactly one worker."""
+
+    def __init__(self, frontier: Frontier):
+        self.frontier = frontier
+        self.key = frontier.keys.input
+
+    async def push(self, entries: list[dict]) -> None:
+        for start in range(0, len(entries), 1000):
+            batch = [json.dumps(e, separators=(",", ":")) for e in entries[start:start + 1000]]
+            if batch:
+                await self.frontier.call("input", self.frontier.server.rpush, self.key, *batch)
+
+    async def pop(self) -> dict | None:
+        """The next entry, or None when the input is empty. An entry that is not a JSON object is skipped."""
+        while True:
+            raw = await self.frontier.call("input", self.frontier.server.lpop, self.key)
+            if raw is None:
+                return None
+            try:
+                entry = json.loads(raw)
             except ValueError:
-                continue
+                entry = None
             if isinstance(entry, dict):
-                entries.append(entry)
-        return entries
-
-    def pending(self) -> int:
-        return self.server.llen(self.input_key)
-
-    def beat(self, worker: str, ttl: int = 15) -> None:
-        """Tell the other workers that this one is still fetching (and may still feed the queue)."""
-        self.server.set(f"{self.name}:busy:{worker}", 1, ex=ttl)
-
-    def others_busy(self, worker: str) -> bool:
-        mine = f"{self.name}:busy:{worker}"
-        return any(key != mine for key in self.server.scan_iter(f"{self.name}:busy:*", count=1000))
+                return entry
+            await self.frontier.count_dropped("malformed_input")
 
 
-class IdleTimer:
-    """Decides when a cluster worker with nothing to do may exit: once no worker has fetched anything for
-    ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds. While any other worker is busy (``SharedInput.beat``), it may still
-    feed the shared queue, so an idle worker waits for it rather than leaving the crawl short-handed."""
-
-    def __init__(self, max_idle: float):
-        self.max_idle = max_idle
-        self.idle_since: float | None = None
-
-    def keep_waiting(self) -> bool:
-        now = time.monotonic()
-        if self.idle_since is None:
-            self.idle_since = now
-        return now - self.idle_since < self.max_idle
-
-    def reset(self) -> None:
-        self.idle_since = None
+__all__ = ["ClusterAddon", "SharedFiles", "start_crawl", "frontier_for", "Keys"]

@@ -33,6 +33,7 @@ from crawler.backlinks.inputs import read_input
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.extract.record import Fetched, build_page, header_dict
+from crawler.frontier.codec import FrontierRequest
 from crawler.spiders.base import FrontierSpider
 from crawler.urls import host_of, normalize_url, site_of
 from pipelines.placement import PlacementPipeline
@@ -46,6 +47,8 @@ SOURCE_STATUSES = [*range(400, 600), 999]
 class BacklinksSpider(FrontierSpider):
     name = "backlinks"
     input_arg = "input"
+    output_tables = ("backlinks",)
+    request_kinds = {"source": "_source_from"}
 
     def __init__(self, input: str | None = None, **kwargs):  # noqa: A002 - the documented argument name
         super().__init__(**kwargs)
@@ -65,13 +68,17 @@ class BacklinksSpider(FrontierSpider):
     def read_input(cls, spec: str):
         return read_input(spec)
 
-    def requests_for(self, entry: dict):
-        yield scrapy.Request(
-            entry["source_url"],
+    @classmethod
+    def frontier_seeds(cls, entry: dict) -> list[FrontierRequest]:
+        return [FrontierRequest("source", entry["source_url"], data=entry)]
+
+    def _source_from(self, fr: FrontierRequest) -> scrapy.Request:
+        return scrapy.Request(
+            fr.url,
             callback=self.parse_source,
             errback=self.source_failed,
             dont_filter=True,
-            meta={"entry": entry, "handle_httpstatus_list": SOURCE_STATUSES},
+            meta={"entry": fr.data, "frontier_data": fr.data, "handle_httpstatus_list": SOURCE_STATUSES},
         )
 
     # --- answers

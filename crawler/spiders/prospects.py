@@ -1,7 +1,8 @@
 """Spider ``prospects``: crawl niche sites, list every link, and check every outbound target once.
 
 ``scrapy crawl prospects -a seeds=PATH`` (one URL or bare domain per line) or ``-a seeds=url1,url2``;
-``-a max_depth=N`` (default 5) and ``-a max_pages_per_site=N`` (default 5000).
+``-a max_depth=N`` (default 5) and ``-a max_pages_per_site=N`` (default 5000; in cluster mode the frontier counts
+a site's pages as it admits them, so no callback talks to Redis).
 
 Each seed's site is its registered domain, subdomains included; the crawl is breadth-first (``priority = -depth``),
 obeys robots.txt, and parses only HTML. Every page becomes a ``pages`` row and its links ``links`` rows; every
@@ -20,7 +21,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
-from crawler.checks.checker import CheckPolicy, LinkChecker
+from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
+from crawler.frontier.codec import FrontierRequest
+from crawler.frontier.ledger import Ledger
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
 from crawler.recent import RecentUrls
@@ -37,6 +40,8 @@ PAGE_STATUSES = list(range(300, 600))  # redirects and error pages reach the cal
 class ProspectsSpider(FrontierSpider):
     name = "prospects"
     input_arg = "seeds"
+    output_tables = ("pages", "links", "checks")
+    request_kinds = {"page": "_page_from", "check": "_check_from"}
 
     def __init__(self, seeds: str | None = None, max_depth: int | str = 5, max_pages_per_site: int | str = 5000, **kwargs):
         super().__init__(**kwargs)
@@ -58,28 +63,39 @@ class ProspectsSpider(FrontierSpider):
         seeds, errors = read_seeds(spec)
         return [{"url": url} for url in seeds], errors
 
-    def requests_for(self, entry: dict):
-        url = entry["url"]
-        yield self.page_request(url, site_of(url), 0)
+    @classmethod
+    def frontier_seeds(cls, entry: dict) -> list[FrontierRequest]:
+        return [FrontierRequest("page", entry["url"], 0, page_method(entry["url"]))]
+
+    @classmethod
+    def frontier_site(cls, request: FrontierRequest) -> str:
+        return site_of(request.url) if request.kind == "page" else ""
+
+    def _page_from(self, fr: FrontierRequest) -> scrapy.Request:
+        return self.page_request(fr.url, site_of(fr.url), fr.depth)
+
+    def _check_from(self, fr: FrontierRequest) -> scrapy.Request:
+        return self.check_request(fr.url, fr.depth)
 
     def page_request(self, url: str, site: str, depth: int) -> scrapy.Request:
         """A page of the site. URLs that name a non-HTML file (image, archive, media...) are asked with HEAD: the
         row records that they exist and what they are, without downloading them."""
-        binary = url.split("?", 1)[0].lower().endswith(_SKIP_SUFFIXES)
         return scrapy.Request(
             url,
-            method="HEAD" if binary else "GET",
+            method=page_method(url),
             callback=self.parse_page,
             errback=self.page_failed,
             priority=-depth,
-            meta={"site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES, "dont_redirect": True},
+            meta={"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
+                  "dont_redirect": True},
         )
 
     # --- pages
-    def count_page(self, site: str) -> int:
-        """Pages of ``site`` fetched so far, this one included (shared by all workers in cluster mode)."""
-        if self.shared is not None:
-            return self.shared.server.incr(f"{self.name}:site_pages:{site}")
+    def count_page(self, site: str) -> int | None:
+        """Pages of ``site`` fetched so far, this one included; None in cluster mode, where the frontier admits at
+        most ``max_pages_per_site`` pages of a site in the first place."""
+        if self.cluster:
+            return None
         self.pages_per_site[site] = self.pages_per_site.get(site, 0) + 1
         return self.pages_per_site[site]
 
@@ -87,7 +103,7 @@ class ProspectsSpider(FrontierSpider):
         meta = response.meta
         site, depth = meta["site"], meta["depth"]
         n = self.count_page(site)
-        if n > self.max_pages_per_site:
+        if n is not None and n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
         self.crawler.stats.inc_value("pages/crawled")
@@ -120,7 +136,7 @@ class ProspectsSpider(FrontierSpider):
         links = result.item.links
         self.crawler.stats.inc_value("links/found", len(links))
 
-        follow = depth < self.max_depth and n < self.max_pages_per_site
+        follow = depth < self.max_depth and (n is None or n < self.max_pages_per_site)
         seen: set[str] = set()
         for row in links:
             target = row["target_url"]
@@ -162,16 +178,28 @@ class ProspectsSpider(FrontierSpider):
     # --- checks
     def check_request(self, url: str, depth: int) -> scrapy.Request:
         """The first request of a check: through the scheduler, whose dupefilter makes it once per crawl."""
-        return self.checker.make_request(
+        request = self.checker.make_request(
             url, "HEAD", dont_filter=False, callback=self.check_answer, errback=self.check_failed, priority=-depth
         )
+        request.meta.update(kind="check", depth=depth)
+        return request
 
     async def check_answer(self, response: Response):
-        yield self.check_item(await self.checker.finish(response.request.url, response.request.method, response))
+        try:
+            row = await self.checker.finish(response.request.url, response.request.method, response)
+        except CheckAborted:
+            Ledger.of(self.crawler).abandon()  # shutting down: the check goes back to the frontier
+            return
+        yield self.check_item(row)
 
     async def check_failed(self, failure):
         request = failure.request
-        yield self.check_item(await self.checker.finish(request.url, request.method, failure.value))
+        try:
+            row = await self.checker.finish(request.url, request.method, failure.value)
+        except CheckAborted:
+            Ledger.of(self.crawler).abandon()
+            return
+        yield self.check_item(row)
 
     def check_item(self, row: dict) -> CheckItem:
         stats = self.crawler.stats
@@ -179,3 +207,8 @@ class ProspectsSpider(FrontierSpider):
         stats.inc_value(f"checks/{row['verdict']}")
         stats.inc_value(f"checks/reason/{row['reason']}")
         return CheckItem(row)
+
+
+def page_method(url: str) -> str:
+    """HEAD for URLs that name a non-HTML file (image, archive, media...), GET for pages."""
+    return "HEAD" if url.split("?", 1)[0].lower().endswith(_SKIP_SUFFIXES) else "GET"

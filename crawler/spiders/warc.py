@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 class WarcSpider(ProspectsSpider):
     name = "warc"
     input_arg = "paths"
+    input_is_files = True
+    output_tables = ("pages", "links", "checks")
+    request_kinds = {"check": "_check_from"}
     custom_settings = {"ROBOTSTXT_OBEY": False}  # nothing is crawled: only link checks, which ignore robots.txt
 
     def __init__(self, paths: str | None = None, check: str | int = 0, **kwargs):
@@ -38,22 +41,34 @@ class WarcSpider(ProspectsSpider):
         """The archive files (a missing path or an empty glob is an error, not a silent empty ingest)."""
         return [{"path": path} for path in expand_paths(spec)], []
 
-    def archive_paths(self):
+    async def archive_paths(self):
         """Local files, or in cluster mode (``scrapy seed warc PATHS``) files popped from Redis one at a time, so
-        the workers of a cluster share the ingest file by file (the paths must be readable on every worker)."""
-        if self.shared is None:
-            yield from (entry["path"] for entry in self.entries)
+        the workers of a cluster share the ingest file by file (the paths must be readable on every worker). A worker
+        killed in the middle of a file loses that file's uncommitted rows: ingest it again."""
+        if not self.cluster:
+            for entry in self.entries:
+                yield entry["path"]
             return
-        while batch := self.shared.pop(1):
-            yield from (entry["path"] for entry in batch)
+        from crawler.frontier.cluster import SharedFiles, frontier_for
+
+        frontier = frontier_for(self.crawler.settings, self.name)
+        try:
+            files = SharedFiles(frontier)
+            while (entry := await files.pop()) is not None:
+                if isinstance(entry.get("path"), str):
+                    yield entry["path"]
+        finally:
+            await frontier.server.aclose()
 
     async def start(self):
-        files = list(self.archive_paths())
         read = ReadStats()
         stats = self.crawler.stats
-        bar = TerminalBar(len(files), "ingest")
+        total = len(self.entries) if not self.cluster else 0
+        bar = TerminalBar(total, "ingest")
         checked: set[str] = set()
-        for n, path in enumerate(files):
+        n = -1
+        async for path in self.archive_paths():
+            n += 1
             for i, archived in enumerate(iter_warc_responses(path, stats=read)):
                 url = normalize_url(archived.url)
                 result = build_page(
@@ -85,10 +100,11 @@ class WarcSpider(ProspectsSpider):
                     await asyncio.sleep(0)  # let the engine write items and run checks between records
                     bar.update(n, f"{stats.get_value('pages/crawled', 0)} pages")
             bar.update(n + 1, f"{stats.get_value('pages/crawled', 0)} pages")
-        bar.close(len(files), f"{stats.get_value('pages/crawled', 0)} pages")
+        files = n + 1
+        bar.close(files, f"{stats.get_value('pages/crawled', 0)} pages")
         for name, value in asdict(read).items():
             stats.set_value(f"warc/{name}", value)
-        logger.info("read %d files: %s", len(files), asdict(read))
+        logger.info("read %d files: %s", files, asdict(read))
 
 
 def _lower(pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -1,0 +1,342 @@
+"""The cluster scheduler: Scrapy's side of the leased, polite Redis frontier (``store.py``, ``scripts.py``).
+
+What the engine sees is an ordinary scheduler with a small local buffer. Behind it, two tasks on the event loop
+talk to Redis so that the engine never waits on it:
+
+- the *claimer* leases as many requests as this worker has free request slots (``CONCURRENT_REQUESTS``), only for
+  hosts that may be fetched now cluster-wide, then sleeps until the frontier says the next host is ready, a
+  "wake" message says work appeared, or a slot frees up; it also renews this worker's heartbeat and takes back
+  the leases of workers whose heartbeat expired (``LEASE_TIMEOUT``);
+- the *flusher* sends what the worker produced, in order: new requests (dupefilter and queue in one step), freed
+  host slots, leases given back, and acknowledgements of leases whose rows are committed.
+
+A request's lease ends with an acknowledgement only after the Parquet pipeline committed its rows
+(``ledger.py``), so a worker killed at any moment loses nothing: its leases are redone by another worker.
+Requests produced by downloader middlewares for a leased request (a retry, a redirect hop) carry its lease and stay
+in this worker. Entries that do not decode are dropped with one log line and counted, without stalling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+
+from crawler.frontier.codec import FrontierRequest, MalformedEntry, decode, encode
+from crawler.frontier.ledger import Ledger
+from crawler.frontier.store import Frontier, Lease, Push, client
+from crawler.runinfo import new_crawl_id, safe_name, worker_id
+
+logger = logging.getLogger(__name__)
+
+
+class LeasedScheduler:
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.settings = s
+        self.worker = worker_id(s)
+        self.ledger = Ledger.of(crawler)
+        self.prefetch = s.getint("CONCURRENT_REQUESTS")
+        self.max_idle = s.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE")
+        self.max_attempts = s.getint("FRONTIER_MAX_ATTEMPTS")
+        self.lease_timeout = s.getfloat("LEASE_TIMEOUT")
+        self.obey_robots = s.getbool("ROBOTSTXT_OBEY")
+        self.ready: deque[Request] = deque()  # leased, not yet handed to the engine
+        self.follow_ups: deque[Request] = deque()  # retries and redirect hops of leased requests
+        self.leases: dict[str, tuple[Lease, FrontierRequest]] = {}  # leased and not finished
+        self.unacked = 0  # finished leases waiting for their rows to be committed
+        self.pushes: list[Push] = []
+        self.dones: list[Lease] = []
+        self.releases: list[tuple[Lease, str]] = []
+        self.acks: list[str] = []
+        self.robots: list[tuple[str, float]] = []
+        self.status = None
+        self.status_at = 0.0
+        self.idle_since: float | None = None
+        self.draining = False
+        self.stopping = False
+        self.probe = False
+        self.kick = asyncio.Event()
+        self.outbox = asyncio.Event()
+        self.flush_lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task] = []
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "LeasedScheduler":
+        return cls(crawler)
+
+    # --- Scrapy's scheduler interface
+    def open(self, spider):
+        from scrapy.utils.defer import deferred_from_coro
+
+        return deferred_from_coro(self._open(spider))
+
+    async def _open(self, spider) -> None:
+        s = self.settings
+        self.spider = spider
+        self.site_cap = int(getattr(spider, "max_pages_per_site", 0) or 0)
+        self.frontier = Frontier(
+            client(s.get("REDIS_URL"), s.getdict("REDIS_PARAMS")), spider.name, self.worker,
+            capacity=s.getint("DUPEFILTER_CAPACITY"), error_rate=s.getfloat("DUPEFILTER_ERROR_RATE"),
+            per_host=s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), delay=s.getfloat("DOWNLOAD_DELAY"),
+            lease_timeout=self.lease_timeout, stats=self.stats,
+        )
+        await self._decide_crawl_id()
+        await self.frontier.allocate()
+        self.ledger.on_finished = self._finished
+        self.ledger.on_durable = self._durable
+        self.ledger.install()
+        self.crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._claim_loop()), loop.create_task(self._flush_loop()),
+                      loop.create_task(self._listen())]
+        logger.info("cluster worker %s on the shared frontier %s* (lease timeout %.0f s)", self.worker,
+                    self.frontier.keys.prefix, self.lease_timeout)
+
+    async def _decide_crawl_id(self) -> None:
+        """Every worker writes under the crawl id ``scrapy seed`` stored (or the first worker's start time)."""
+        value = self.settings.get("CRAWL_ID")
+        if not value:
+            key = self.frontier.keys.crawl_id
+            await self.frontier.call("crawl id", self.frontier.server.set, key, new_crawl_id(), nx=True)
+            value = await self.frontier.crawl_id()
+        self.stats.set_value("crawl_id", safe_name(value))
+
+    def close(self, reason: str):
+        from scrapy.utils.defer import deferred_from_coro
+
+        return deferred_from_coro(self._close(reason))
+
+    async def _close(self, reason: str) -> None:
+        await self.finish()
+
+    async def finish(self) -> None:
+        """Send what is pending, give back every lease not acknowledged, stop the tasks. Idempotent."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self._release_unstarted()
+        claimer, flusher, listener = self.tasks or (None, None, None)
+        for task in (claimer, listener):
+            if task is not None:
+                task.cancel()
+        self.outbox.set()
+        if flusher is not None:  # never cancelled mid-flush: what it holds would be lost
+            await asyncio.gather(flusher, return_exceptions=True)
+        await self._flush()
+        returned = await self.frontier.release_all()
+        if returned:
+            logger.info("gave %d leases back to the frontier", returned)
+            self.stats.inc_value("frontier/released_at_exit", returned)
+        await self.frontier.server.aclose()
+
+    def has_pending_requests(self) -> bool:
+        return bool(self.ready or self.follow_ups)
+
+    def __len__(self) -> int:
+        queued = self.status.queued if self.status is not None else 0
+        return queued + len(self.ready) + len(self.follow_ups)
+
+    def enqueue_request(self, request: Request) -> bool:
+        if request.meta.get("lease") is not None:  # a retry or redirect hop of a leased request
+            self.follow_ups.append(request)
+            return True
+        fr = self.spider.to_frontier(request)
+        if fr is None:
+            logger.warning("request %s has no frontier kind: fetched by this worker only", request)
+            self.follow_ups.append(request)
+            return True
+        robots = self.obey_robots and not request.meta.get("dont_obey_robotstxt")
+        site = self.spider.frontier_site(fr) if self.site_cap else ""
+        self.pushes.append(Push(fr, filter=not request.dont_filter, site=site, robots=robots))
+        self.outbox.set()
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.follow_ups:
+            return self.follow_ups.popleft()
+        if self.ready:
+            request = self.ready.popleft()
+            self.stats.inc_value("frontier/started")
+            return request
+        return None
+
+    # --- from the ledger
+    def _finished(self, lease_id: str, ok: bool) -> None:
+        held = self.leases.pop(lease_id, None)
+        if held is None:
+            return
+        lease, fr = held
+        self.dones.append(lease)
+        if ok:
+            self.unacked += 1
+        else:
+            attempts = fr.attempts + (0 if self.draining else 1)
+            if attempts >= self.max_attempts:
+                logger.error("giving up %s after %d failed attempts", fr.url, attempts)
+                self.stats.inc_value("frontier/gave_up")
+                self.releases.append((lease, "!gave_up"))
+            else:
+                self.stats.inc_value("frontier/retried")
+                self.releases.append((lease, encode(FrontierRequest(fr.kind, fr.url, fr.depth, fr.method, attempts, fr.data))))
+        self.outbox.set()
+        self.kick.set()
+
+    def _durable(self, lease_ids: list[str]) -> None:
+        self.acks.extend(lease_ids)
+        self.unacked -= len(lease_ids)
+        self.outbox.set()
+
+    def robots_read(self, host: str, delay: float) -> None:
+        """A worker read ``host``'s robots.txt: the frontier may now give it more than one request at a time."""
+        self.robots.append((host, delay))
+        self.outbox.set()
+
+    # --- shutdown
+    def drain(self) -> None:
+        """Stop leasing; give back at once what was leased but not started."""
+        self.draining = True
+        self._release_unstarted()
+        self.outbox.set()
+        self.kick.set()
+
+    def _release_unstarted(self) -> None:
+        while self.ready:
+            request = self.ready.popleft()
+            held = self.leases.pop(request.meta["lease"], None)
+            if held is not None:
+                self.releases.append((held[0], held[0].payload))
+
+    # --- idle: a worker leaves once the whole cluster has had nothing queued or leased for a while
+    def _on_idle(self) -> None:
+        if self.draining or self.stopping:
+            return
+        loop = asyncio.get_event_loop()
+        now = loop.time()
+        if self.unacked and self.ledger.sink is not None:
+            self.ledger.sink.commit()  # idle with rows waiting: commit now so the leases end
+        if self.leases or self.pushes or self.acks or self.dones or self.releases or self.unacked:
+            self.idle_since = None
+            raise DontCloseSpider
+        if self.status is None or now - self.status_at > 1.0:
+            self.probe = True  # a fresh look at the frontier, then this check again
+            self.kick.set()
+            raise DontCloseSpider
+        if self.status.queued or self.status.leased:
+            self.idle_since = None
+            raise DontCloseSpider
+        if self.idle_since is None:
+            self.idle_since = now
+            logger.info("the shared frontier is empty: leaving after %.0f s without new work", self.max_idle)
+        if now - self.idle_since < self.max_idle:
+            loop.call_later(min(1.0, self.max_idle), self._wake_engine)
+            raise DontCloseSpider
+
+    def _wake_engine(self) -> None:
+        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy 2.19: the engine's CallLaterOnce
+        if slot is not None and slot.closing is None:
+            slot.nextcall.schedule()
+
+    # --- background tasks
+    async def _listen(self) -> None:
+        """Turn "work appeared" messages into a kick of the claimer (no polling)."""
+        while True:
+            try:
+                pubsub = self.frontier.server.pubsub()
+                await pubsub.subscribe(self.frontier.keys.wake)
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
+                    if message is not None:
+                        self.kick.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: the claimer's own retries report it
+                logger.debug("wake channel: %s", exc)
+                await asyncio.sleep(1)
+
+    async def _claim_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        beat = max(self.lease_timeout / 4, 0.5)
+        while True:
+            self.kick.clear()
+            want = 0 if self.draining else max(0, self.prefetch - len(self.leases))
+            claim = await self.frontier.claim(want)
+            self.status, self.status_at = claim, loop.time()
+            if claim.reaped:
+                logger.warning("took back %d leases of workers that stopped beating", claim.reaped)
+                self.stats.inc_value("frontier/reaped", claim.reaped)
+            self._take(claim.leases)
+            if claim.leases or self.probe:
+                self.probe = False
+                self._wake_engine()
+            if want and len(claim.leases) == want:
+                continue
+            timeout = beat
+            if claim.next_ready is not None and want > len(claim.leases):
+                timeout = min(timeout, max(claim.next_ready, 0.005))
+            if claim.next_reap is not None:
+                timeout = min(timeout, claim.next_reap + 0.05)
+            try:
+                await asyncio.wait_for(self.kick.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    def _take(self, leases: list[Lease]) -> None:
+        for lease in leases:
+            try:
+                fr = decode(lease.host, lease.payload, self.spider.request_kinds)
+                request = self.spider.from_frontier(fr)
+            except (MalformedEntry, ValueError, TypeError) as exc:
+                logger.warning("dropped a malformed frontier entry of %r: %s", lease.host[:80], exc)
+                self.stats.inc_value("frontier/malformed")
+                self.releases.append((lease, "!malformed"))
+                self.outbox.set()
+                continue
+            request.meta["lease"] = lease.id
+            self.leases[lease.id] = (lease, fr)
+            self.ready.append(request)
+            self.stats.inc_value("frontier/leased")
+
+    async def _flush_loop(self) -> None:
+        while not self.stopping:
+            await self.outbox.wait()
+            self.outbox.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Send everything produced so far, in the order that keeps the protocol safe: a parent's children are
+        queued before its lease can be acknowledged."""
+        async with self.flush_lock:
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        pushes, self.pushes = self.pushes, []
+        robots, self.robots = self.robots, []
+        dones, self.dones = self.dones, []
+        releases, self.releases = self.releases, []
+        acks, self.acks = self.acks, []
+        for start in range(0, len(pushes), 500):
+            batch = pushes[start:start + 500]
+            codes = await self.frontier.push(batch, self.site_cap)
+            for code in codes:
+                self.stats.inc_value(("dupefilter/filtered", "frontier/queued", "pages/over_site_limit")[int(code)])
+        for host, delay in robots:
+            await self.frontier.robots(host, delay)
+        await self.frontier.done(dones)
+        if releases:
+            await self.frontier.release(releases)
+            for _, payload in releases:
+                if payload.startswith("!"):
+                    await self.frontier.count_dropped(payload[1:])
+        for start in range(0, len(acks), 1000):
+            lost = await self.frontier.ack(acks[start:start + 1000])
+            self.stats.inc_value("frontier/acked", len(acks[start:start + 1000]) - lost)
+            if lost:
+                logger.warning("%d leases had been taken back before their rows were committed: their rows may "
+                               "appear twice (reports deduplicate)", lost)
+                self.stats.inc_value("frontier/lease_lost", lost)

@@ -1,0 +1,213 @@
+"""The frontier's Lua scripts: each step of the protocol is one atomic round trip (vocabulary apart from logic).
+
+Every script takes the key prefix as ``ARGV[1]`` and reads the clock with ``TIME`` (the server's clock: workers'
+clocks may disagree). Times are milliseconds. Per host (``h:<host>``) the frontier keeps ``active``, the requests
+of that host leased cluster-wide and still downloading or being processed; a host may be handed out while
+``active`` is below its cap: 1 while its robots.txt is pending or when it has a delay, else the per-host limit.
+A host with a delay becomes ready again ``delay`` ms after its previous request *finished*, so the gap between two
+requests to it, from any workers, is never shorter than the delay.
+
+Lease life: ``claim`` moves an entry from its host queue into ``leases:<worker>`` (and ``held:<worker>`` while it
+holds the host slot); ``done`` frees the slot once the response is processed; ``ack`` forgets the lease once its
+rows are durable; ``release`` puts it back at the head of its host queue (drain, failure); a worker whose
+heartbeat in ``workers`` expired has all its leases put back by the next ``claim`` of any worker.
+"""
+
+NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# ARGV: prefix, site_cap, k, then per request: host, payload, site, filter, robots, shard, k bit positions.
+# Returns one code per request: 1 queued, 0 seen before, 2 over its site's page cap.
+PUSH = NOW + """
+local p = ARGV[1]
+local cap = tonumber(ARGV[2])
+local k = tonumber(ARGV[3])
+local out = {}
+local woke = 0
+local i = 4
+while i <= #ARGV do
+  local host, payload, site, filter, robots, shard = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5]
+  local code = 1
+  if filter == '1' then
+    local new = 0
+    local bits = p .. 'dupefilter:' .. shard
+    for j = 1, k do
+      if redis.call('SETBIT', bits, ARGV[i+5+j], 1) == 0 then new = 1 end
+    end
+    if new == 0 then code = 0 else redis.call('INCR', p .. 'dupefilter:count') end
+  end
+  if code == 1 and site ~= '' and cap > 0 then
+    if redis.call('INCR', p .. 'site_pages:' .. site) > cap then code = 2 end
+  end
+  if code == 1 then
+    if robots == '1' then redis.call('HSETNX', p .. 'robots', host, -1) end
+    redis.call('RPUSH', p .. 'q:' .. host, payload)
+    redis.call('INCR', p .. 'queued')
+    woke = woke + redis.call('ZADD', p .. 'ready', 'NX', now, host)
+  end
+  out[#out + 1] = code
+  i = i + 6 + k
+end
+if woke > 0 then redis.call('PUBLISH', p .. 'wake', woke) end
+return out
+"""
+
+# Put every lease of a dead worker back at the head of its host queue. Used by CLAIM.
+_REAP = """
+local function reap(p, w, now)
+  local lk, hk = p .. 'leases:' .. w, p .. 'held:' .. w
+  local all = redis.call('HGETALL', lk)
+  local n = 0
+  for j = 1, #all, 2 do
+    local id, v = all[j], all[j + 1]
+    local cut = string.find(v, '\\n', 1, true)
+    local host, payload = string.sub(v, 1, cut - 1), string.sub(v, cut + 1)
+    if redis.call('SISMEMBER', hk, id) == 1 then
+      if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
+    end
+    redis.call('LPUSH', p .. 'q:' .. host, payload)
+    redis.call('ZADD', p .. 'ready', 'NX', now, host)
+    n = n + 1
+  end
+  redis.call('DEL', lk, hk)
+  redis.call('ZREM', p .. 'workers', w)
+  redis.call('INCRBY', p .. 'queued', n)
+  redis.call('DECRBY', p .. 'leased', n)
+  return n
+end
+"""
+
+# ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1).
+# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, id1, host1, payload1, id2, ...}.
+CLAIM = NOW + _REAP + """
+local p, worker = ARGV[1], ARGV[2]
+local want, limit, default_delay, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('ZADD', p .. 'workers', now + ttl, worker)
+local reaped = 0
+if ARGV[7] == '1' then
+  for _, w in ipairs(redis.call('ZRANGEBYSCORE', p .. 'workers', '-inf', now - 1, 'LIMIT', 0, 4)) do
+    reaped = reaped + reap(p, w, now)
+  end
+end
+local out = {}
+local taken = 0
+if want > 0 then
+  local hosts = redis.call('ZRANGEBYSCORE', p .. 'ready', '-inf', now, 'LIMIT', 0, want)
+  for _, host in ipairs(hosts) do
+    if taken >= want then break end
+    local hk, qk = p .. 'h:' .. host, p .. 'q:' .. host
+    local active = tonumber(redis.call('HGET', hk, 'active') or '0')
+    local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
+    local delay = default_delay
+    if robots > delay then delay = robots end
+    local hcap = limit
+    if delay > 0 or robots == -1 then hcap = 1 end
+    local took = 0
+    while active < hcap and taken < want do
+      local payload = redis.call('LPOP', qk)
+      if not payload then break end
+      local id = redis.call('INCR', p .. 'lease_seq')
+      redis.call('HSET', p .. 'leases:' .. worker, id, host .. '\\n' .. payload)
+      redis.call('SADD', p .. 'held:' .. worker, id)
+      active = active + 1
+      took = took + 1
+      taken = taken + 1
+      out[#out + 1] = tostring(id)
+      out[#out + 1] = host
+      out[#out + 1] = payload
+    end
+    if took > 0 then
+      redis.call('HSET', hk, 'active', active)
+      redis.call('DECRBY', p .. 'queued', took)
+      redis.call('INCRBY', p .. 'leased', took)
+    end
+    if active >= hcap or redis.call('LLEN', qk) == 0 then redis.call('ZREM', p .. 'ready', host) end
+  end
+end
+local first = redis.call('ZRANGE', p .. 'ready', 0, 0, 'WITHSCORES')
+local next_ready = -1
+if #first > 0 then next_ready = math.max(0, tonumber(first[2]) - now) end
+local nw = redis.call('ZRANGE', p .. 'workers', 0, 0, 'WITHSCORES')
+local next_reap = -1
+if #nw > 0 then next_reap = math.max(0, tonumber(nw[2]) - now) end
+local head = {reaped, next_ready, tonumber(redis.call('GET', p .. 'queued') or '0'),
+              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap}
+for j = 1, #out do head[#head + 1] = out[j] end
+return head
+"""
+
+# A lease's response is processed: free its host slot. ARGV: prefix, worker, default delay, then (id, host) pairs.
+DONE = NOW + """
+local p, worker, default_delay = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local woke = 0
+for i = 4, #ARGV, 2 do
+  local id, host = ARGV[i], ARGV[i + 1]
+  if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then
+    local hk = p .. 'h:' .. host
+    if redis.call('HINCRBY', hk, 'active', -1) <= 0 then redis.call('DEL', hk) end
+    if redis.call('LLEN', p .. 'q:' .. host) > 0 then
+      local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
+      local delay = default_delay
+      if robots > delay then delay = robots end
+      woke = woke + redis.call('ZADD', p .. 'ready', 'GT', now + delay, host) + 1
+    end
+  end
+end
+if woke > 0 then redis.call('PUBLISH', p .. 'wake', woke) end
+return woke
+"""
+
+# The rows of these leases are durable: forget them. ARGV: prefix, worker, ids. Returns how many were no longer
+# this worker's (taken back after its heartbeat expired: their rows may now exist twice).
+ACK = """
+local p, worker = ARGV[1], ARGV[2]
+local lost = 0
+local n = 0
+for i = 3, #ARGV do
+  if redis.call('HDEL', p .. 'leases:' .. worker, ARGV[i]) == 1 then
+    n = n + 1
+    redis.call('SREM', p .. 'held:' .. worker, ARGV[i])
+  else
+    lost = lost + 1
+  end
+end
+if n > 0 then redis.call('DECRBY', p .. 'leased', n) end
+return lost
+"""
+
+# Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; an empty payload gives the request up
+# (counted in ``dropped``: gave_up). With the ids "*" every lease of the worker goes back (drain, exit).
+RELEASE = NOW + _REAP + """
+local p, worker = ARGV[1], ARGV[2]
+if ARGV[3] == '*' then return reap(p, worker, now) end
+local n = 0
+for i = 3, #ARGV, 3 do
+  local id, host, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if redis.call('HDEL', p .. 'leases:' .. worker, id) == 1 then
+    n = n + 1
+    if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then
+      if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
+    end
+    redis.call('DECR', p .. 'leased')
+    if payload == '' then
+      redis.call('HINCRBY', p .. 'dropped', 'gave_up', 1)
+    else
+      redis.call('LPUSH', p .. 'q:' .. host, payload)
+      redis.call('INCR', p .. 'queued')
+      redis.call('ZADD', p .. 'ready', 'NX', now, host)
+    end
+  end
+end
+if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end
+return n
+"""
+
+# robots.txt of a host read: ARGV prefix, host, delay ms (0 none). Wakes workers: the host may take more now.
+ROBOTS = """
+local p, host = ARGV[1], ARGV[2]
+redis.call('HSET', p .. 'robots', host, ARGV[3])
+if redis.call('LLEN', p .. 'q:' .. host) > 0 then redis.call('PUBLISH', p .. 'wake', 1) end
+return 1
+"""

@@ -1,0 +1,177 @@
+"""The Redis side of the cluster frontier: one method per protocol step, each one script and one round trip.
+
+Every call survives a Redis outage: on a connection error it logs once, backs off (0.2 s doubling to 5 s) and
+tries again until Redis answers, so a restart or a network blip delays the crawl instead of losing what a worker
+holds (the caller's batch stays in memory meanwhile). Scripts are reloaded by redis-py when a restarted server
+has forgotten them. ``REDIS_PARAMS`` (a dict) reaches ``redis.asyncio.Redis.from_url``; ``rediss://`` URLs and
+``redis://user:password@host`` work as redis-py reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass, field
+
+import redis
+import redis.asyncio as aioredis
+from scrapy_redis import defaults as scrapy_redis_defaults
+
+from crawler.frontier import scripts
+from crawler.frontier.bloom import MAX_SHARD_BITS, bit_positions, bloom_size
+from crawler.frontier.codec import FrontierRequest, encode
+from crawler.frontier.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError)
+NO_CAP = 2**31
+
+
+@dataclass
+class Lease:
+    id: str
+    host: str
+    payload: str
+
+
+@dataclass
+class Claim:
+    reaped: int  # leases of dead workers put back by this call
+    next_ready: float | None  # seconds until some host may be fetched (None: no host queued)
+    queued: int
+    leased: int
+    next_reap: float | None  # seconds until the earliest worker heartbeat expires
+    leases: list[Lease] = field(default_factory=list)
+
+
+@dataclass
+class Push:
+    request: FrontierRequest
+    filter: bool = True  # through the dupefilter (False: ``dont_filter``)
+    site: str = ""  # counted against the site's page cap when set
+    robots: bool = False  # the host's robots.txt must be read before it gets more than one request at a time
+
+
+def client(url: str, params: dict | None = None) -> aioredis.Redis:
+    """An asyncio client with scrapy-redis' connection defaults, then ``REDIS_PARAMS``."""
+    options = {**scrapy_redis_defaults.REDIS_PARAMS, "socket_connect_timeout": 5, "health_check_interval": 30,
+               **(params or {})}
+    options.pop("retry_on_timeout", None)  # our calls retry themselves (Frontier.call)
+    return aioredis.Redis.from_url(url, decode_responses=True, **options)
+
+
+class Frontier:
+    def __init__(self, server: aioredis.Redis, spider: str, worker: str, *, capacity: int, error_rate: float,
+                 per_host: int, delay: float, lease_timeout: float, stats=None):
+        self.server = server
+        self.keys = Keys(spider)
+        self.worker = worker
+        self.per_host = per_host
+        self.delay_ms = int(delay * 1000)
+        self.ttl_ms = int(lease_timeout * 1000)
+        bits, self.hashes = bloom_size(capacity, error_rate)
+        self.shards = math.ceil(bits / MAX_SHARD_BITS)
+        self.shard_bits = math.ceil(bits / self.shards)
+        self.stats = stats
+        self._scripts = {name: server.register_script(getattr(scripts, name))
+                         for name in ("PUSH", "CLAIM", "DONE", "ACK", "RELEASE", "ROBOTS")}
+        self._down_since: float | None = None
+        self.closing = False  # set when the worker must stop waiting for Redis (hard exit)
+
+    async def call(self, what: str, fn, *args, **kwargs):
+        """Run ``fn`` until Redis answers; log the outage once and its end once."""
+        backoff = 0.2
+        while True:
+            try:
+                result = await fn(*args, **kwargs)
+            except TRANSIENT as exc:
+                loop = asyncio.get_running_loop()
+                if self._down_since is None:
+                    self._down_since = loop.time()
+                    logger.warning("Redis unreachable during %s (%s): holding work and retrying", what, exc)
+                if self.stats is not None:
+                    self.stats.inc_value("frontier/redis_retries")
+                if self.closing:
+                    raise
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if self._down_since is not None:
+                took = asyncio.get_running_loop().time() - self._down_since
+                logger.warning("Redis reachable again after %.1f s", took)
+                self._down_since = None
+            return result
+
+    async def _script(self, name: str, args: list):
+        return await self.call(name.lower(), self._scripts[name], keys=[], args=[self.keys.prefix, *args])
+
+    # --- protocol steps
+    async def allocate(self) -> None:
+        """Create the Bloom filter's shards at their final size (grown bit by bit, Redis over-allocates)."""
+        size = (self.shard_bits + 7) // 8
+        for shard in range(self.shards):
+            await self.call("allocate", self.server.set, f"{self.keys.seen}:{shard}", bytes(size), nx=True)
+
+    async def push(self, batch: list[Push], site_cap: int = 0) -> list[int]:
+        """Enqueue requests: 1 queued, 0 seen before (dupefilter), 2 over the site's page cap."""
+        args: list = [site_cap or NO_CAP, self.hashes]
+        for item in batch:
+            shard, positions = bit_positions(item.request.fingerprint(), self.hashes, self.shard_bits, self.shards)
+            args += [item.request.host, encode(item.request), item.site, int(item.filter), int(item.robots), shard,
+                     *positions]
+        return await self._script("PUSH", args) if batch else []
+
+    async def claim(self, want: int, reap: bool = True) -> Claim:
+        raw = await self._script("CLAIM", [self.worker, want, self.per_host, self.delay_ms, self.ttl_ms, int(reap)])
+        reaped, next_ready, queued, leased, next_reap, *rest = raw
+        leases = [Lease(str(rest[i]), rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
+        return Claim(int(reaped), None if next_ready < 0 else next_ready / 1000, int(queued), int(leased),
+                     None if next_reap < 0 else next_reap / 1000, leases)
+
+    async def done(self, leases: list[Lease]) -> None:
+        if leases:
+            await self._script("DONE", [self.worker, self.delay_ms, *[x for l in leases for x in (l.id, l.host)]])
+
+    async def ack(self, ids: list[str]) -> int:
+        """Forget leases whose rows are durable; returns how many had been taken back meanwhile."""
+        return int(await self._script("ACK", [self.worker, *ids])) if ids else 0
+
+    async def release(self, items: list[tuple[Lease, str]]) -> int:
+        """Put leases back (payload) or give them up (``"!reason"``)."""
+        if not items:
+            return 0
+        return int(await self._script("RELEASE", [self.worker, *[x for l, p in items for x in (l.id, l.host, p)]]))
+
+    async def release_all(self) -> int:
+        """Every lease this worker still holds goes back to its queue; the worker leaves the heartbeat set."""
+        return int(await self._script("RELEASE", [self.worker, "*"]))
+
+    async def robots(self, host: str, delay: float) -> None:
+        await self._script("ROBOTS", [host, int(delay * 1000)])
+
+    async def count_dropped(self, reason: str, n: int = 1) -> None:
+        await self.call("count", self.server.hincrby, self.keys.dropped, reason, n)
+
+    async def crawl_id(self) -> str | None:
+        return await self.call("crawl id", self.server.get, self.keys.crawl_id)
+
+    async def reset(self, crawl_id: str) -> None:
+        """Forget the previous crawl of this spider (queues, leases, dupefilter, counters) and name the new one."""
+        stale = list(self.keys.singles())
+        for pattern in self.keys.patterns():
+            stale.extend([key async for key in self.server.scan_iter(pattern, count=1000)])
+        for start in range(0, len(stale), 500):
+            await self.call("reset", self.server.delete, *stale[start:start + 500])
+        await self.call("reset", self.server.set, self.keys.crawl_id, crawl_id)
+        await self.allocate()
+
+    async def wait_wake(self, pubsub, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a "work appeared" message; False on timeout or trouble."""
+        try:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+            return message is not None
+        except TRANSIENT:
+            await asyncio.sleep(min(timeout, 1.0))
+            return False
