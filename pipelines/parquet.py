@@ -204,7 +204,7 @@ class ParquetPipeline:
         leases, self.finished = self.finished, []
         if files:
             self.crawler.stats.inc_value("parquet/commits")
-            logger.info("committed %d part files in %.2f s", len(files), time.monotonic() - started)
+            logger.debug("committed %d part files in %.2f s", len(files), time.monotonic() - started)
         self.ledger.durable(leases)
 
     def close_spider(self) -> None:

@@ -67,8 +67,8 @@ def decode(host: str, raw: str | bytes, kinds) -> FrontierRequest:
         raise MalformedEntry(f"entry of {len(raw)} bytes")
     try:
         fields = json.loads(raw)
-    except ValueError as exc:
-        raise MalformedEntry(f"not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise MalformedEntry(f"not JSON: {str(exc)[:100]}") from None
     if not isinstance(fields, list) or len(fields) < 5 or len(fields) > 8:
         raise MalformedEntry("not a version-1 entry (a JSON array of 5 to 8 fields)")
     version, kind, depth, https, rest, *more = fields

@@ -25,7 +25,7 @@ from collections import deque
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 
-from crawler.frontier.codec import FrontierRequest, MalformedEntry, decode, encode
+from crawler.frontier.codec import FrontierRequest, decode, encode
 from crawler.frontier.ledger import Ledger
 from crawler.frontier.store import Frontier, Lease, Push, client
 from crawler.runinfo import new_crawl_id, safe_name, worker_id
@@ -88,6 +88,11 @@ class LeasedScheduler:
         )
         await self._decide_crawl_id()
         await self.frontier.allocate()
+        # A worker restarted under the same WORKER_ID (a StatefulSet pod) holds nothing: what its past self leased
+        # goes back now rather than after the heartbeat it would otherwise keep renewing.
+        returned = await self.frontier.release_all()
+        if returned:
+            logger.warning("gave back %d leases of an earlier run of worker %s", returned, self.worker)
         self.ledger.on_finished = self._finished
         self.ledger.on_durable = self._durable
         self.ledger.install()
@@ -260,6 +265,17 @@ class LeasedScheduler:
                 await asyncio.sleep(1)
 
     async def _claim_loop(self) -> None:
+        while True:
+            try:
+                await self._claim_forever()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not silently stop a worker from taking work
+                logger.exception("frontier claim loop failed; restarting it in 1 s")
+                self.stats.inc_value("frontier/claim_errors")
+                await asyncio.sleep(1)
+
+    async def _claim_forever(self) -> None:
         loop = asyncio.get_running_loop()
         beat = max(self.lease_timeout / 4, 0.5)
         while True:
@@ -291,7 +307,7 @@ class LeasedScheduler:
             try:
                 fr = decode(lease.host, lease.payload, self.spider.request_kinds)
                 request = self.spider.from_frontier(fr)
-            except (MalformedEntry, ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever an entry holds, it costs one log line, never the loop
                 logger.warning("dropped a malformed frontier entry of %r: %s", lease.host[:80], exc)
                 self.stats.inc_value("frontier/malformed")
                 self.releases.append((lease, "!malformed"))
@@ -306,7 +322,12 @@ class LeasedScheduler:
         while not self.stopping:
             await self.outbox.wait()
             self.outbox.clear()
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:  # what the failed flush held is lost to this worker: its leases expire and are redone
+                logger.exception("frontier flush failed")
+                self.stats.inc_value("frontier/flush_errors")
+                await asyncio.sleep(1)
 
     async def _flush(self) -> None:
         """Send everything produced so far, in the order that keeps the protocol safe: a parent's children are
@@ -328,11 +349,7 @@ class LeasedScheduler:
         for host, delay in robots:
             await self.frontier.robots(host, delay)
         await self.frontier.done(dones)
-        if releases:
-            await self.frontier.release(releases)
-            for _, payload in releases:
-                if payload.startswith("!"):
-                    await self.frontier.count_dropped(payload[1:])
+        await self.frontier.release(releases)
         for start in range(0, len(acks), 1000):
             lost = await self.frontier.ack(acks[start:start + 1000])
             self.stats.inc_value("frontier/acked", len(acks[start:start + 1000]) - lost)

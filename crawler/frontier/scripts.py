@@ -177,8 +177,8 @@ if n > 0 then redis.call('DECRBY', p .. 'leased', n) end
 return lost
 """
 
-# Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; an empty payload gives the request up
-# (counted in ``dropped``: gave_up). With the ids "*" every lease of the worker goes back (drain, exit).
+# Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; a payload "!<reason>" gives the request
+# up instead (counted in ``dropped`` under the reason: malformed, gave_up). With the ids "*" every lease of the worker goes back (drain, exit).
 RELEASE = NOW + _REAP + """
 local p, worker = ARGV[1], ARGV[2]
 if ARGV[3] == '*' then return reap(p, worker, now) end
@@ -191,13 +191,13 @@ for i = 3, #ARGV, 3 do
       if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
     end
     redis.call('DECR', p .. 'leased')
-    if payload == '' then
-      redis.call('HINCRBY', p .. 'dropped', 'gave_up', 1)
+    if string.sub(payload, 1, 1) == '!' then
+      redis.call('HINCRBY', p .. 'dropped', string.sub(payload, 2), 1)
     else
       redis.call('LPUSH', p .. 'q:' .. host, payload)
       redis.call('INCR', p .. 'queued')
-      redis.call('ZADD', p .. 'ready', 'NX', now, host)
     end
+    if redis.call('LLEN', p .. 'q:' .. host) > 0 then redis.call('ZADD', p .. 'ready', 'NX', now, host) end
   end
 end
 if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end

@@ -1,0 +1,297 @@
+"""Cluster crawls that lose nothing: killed workers, signals, a Redis restart, poisoned queue entries, and
+politeness that holds for all workers together. Real redis-server, real loopback web (``gridweb.py``), real
+``scrapy crawl`` processes.
+
+Every crawl here is compared with a single-node crawl of the same web: the union of the rows committed by the
+workers must equal it as sets, with no key twice, and no temporary file may be left where the lake is.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import free_port
+from tests.crawling import REPO, Crawl, run_crawl, start_worker
+from tests.gridweb import GridWeb, Site
+
+PAGE_KEY = ("url", "final_url", "http_status", "parse_status", "title", "site", "links_count")
+LINK_KEY = ("source_url", "target_url", "anchor_text", "ordinal", "external", "nofollow", "xpath")
+CHECK_KEY = ("url", "verdict", "reason", "http_status", "final_url")
+# Short leases and commits so that a test sees a dead worker's work redone within seconds.
+FAST = {"LEASE_TIMEOUT": "4", "PARQUET_COMMIT_INTERVAL": "1", "MAX_IDLE_TIME_BEFORE_CLOSE": "3", "LOG_LEVEL": "INFO",
+        "CONCURRENT_REQUESTS": "8"}
+
+
+def keyset(crawl: Crawl, table: str, key) -> set:
+    return {tuple(str(r[k]) for k in key) for r in crawl.table(table)}
+
+
+def assert_no_duplicates(crawl: Crawl) -> None:
+    for table, key in (("pages", ("url",)), ("checks", ("url",)), ("links", ("source_url", "ordinal"))):
+        keys = [tuple(r[k] for k in key) for r in crawl.table(table)]
+        dupes = [k for k, n in collections.Counter(keys).items() if n > 1]
+        assert not dupes, f"{table}: {len(dupes)} keys twice, e.g. {dupes[:3]}"
+
+
+def assert_same_as(crawl: Crawl, single: Crawl) -> None:
+    assert keyset(crawl, "pages", PAGE_KEY) == keyset(single, "pages", PAGE_KEY)
+    assert keyset(crawl, "checks", CHECK_KEY) == keyset(single, "checks", CHECK_KEY)
+    assert keyset(crawl, "links", LINK_KEY) == keyset(single, "links", LINK_KEY)
+    assert_no_duplicates(crawl)
+    leftovers = [p for p in crawl.out.rglob("*") if p.name.endswith((".tmp", ".open"))]
+    assert not leftovers, leftovers
+
+
+def seed(redis_url: str, web, tmp_path: Path, crawl: str = "c") -> None:
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("\n".join(web.seeds) + "\n")
+    done = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(seeds), "--crawl", crawl],
+                          cwd=REPO, env={**os.environ, "REDIS_URL": redis_url}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def worker(out: Path, web, redis_url: str, name: str, logs: Path, **settings) -> subprocess.Popen:
+    return start_worker("prospects", out, web, {}, {**FAST, "WORKER_ID": name, **settings}, {"REDIS_URL": redis_url},
+                        logs / f"{name}.log")
+
+
+def wait_pages(web: GridWeb, n: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(len(r.starts) for h, r in list(web.hosts.items()) if h.startswith("site")) >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the crawl did not reach {n} page requests")
+
+
+def finish(procs, logs: Path, timeout: float = 240) -> list[int]:
+    codes = []
+    for p in procs:
+        try:
+            codes.append(p.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            tails = "".join(f.read_text()[-3000:] for f in logs.glob("*.log"))
+            raise AssertionError("a worker did not finish:\n" + tails)
+    return codes
+
+
+@pytest.fixture(scope="module")
+def grid():
+    with GridWeb([Site(f"site{k}.com", 100) for k in range(4)], hang=0) as web:
+        yield web
+
+
+@pytest.fixture(scope="module")
+def grid_single(grid, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grid-single")
+    result = run_crawl("prospects", out, grid, {"seeds": ",".join(grid.seeds)}, {"CRAWL_ID": "single"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(result.table("pages")) >= 400 and len(result.table("checks")) == 120
+    return result
+
+
+@pytest.mark.parametrize("kill_at", [80, 250])
+def test_kill_9_of_a_worker_loses_nothing_and_writes_nothing_twice(grid, grid_single, redis_url, tmp_path, kill_at):
+    seed(redis_url, grid, tmp_path)
+    grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    procs = [worker(out, grid, redis_url, f"w{i}", logs) for i in (1, 2)]
+    wait_pages(grid, kill_at)
+    procs[0].send_signal(signal.SIGKILL)
+    assert procs[0].wait(10) == -signal.SIGKILL
+    assert finish(procs[1:], logs) == [0]
+    assert_same_as(Crawl(0, "", {}, out), grid_single)
+    log = (logs / "w2.log").read_text()
+    assert "took back" in log  # the survivor redid the dead worker's leases
+    server = redis.Redis.from_url(redis_url)
+    assert int(server.get("prospects:queued")) == 0 and int(server.get("prospects:leased")) == 0
+
+
+def test_a_killed_worker_restarted_under_its_own_name_finishes_the_crawl(grid, grid_single, redis_url, tmp_path):
+    """A pod that comes back with the same WORKER_ID (StatefulSet, indexed Job) must not trip over its past self."""
+    seed(redis_url, grid, tmp_path)
+    grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    first = worker(out, grid, redis_url, "w1", logs)
+    wait_pages(grid, 150)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    (logs / "w1.log").rename(logs / "w1-killed.log")
+    assert finish([worker(out, grid, redis_url, "w1", logs)], logs) == [0]
+    assert_same_as(Crawl(0, "", {}, out), grid_single)
+
+
+def test_redis_restart_mid_crawl_loses_nothing(grid, grid_single, tmp_path):
+    port = free_port()
+    data = tmp_path / "redis"
+    data.mkdir()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--appendonly", "yes",
+            "--save", ""]
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait_redis(url)
+        seed(url, grid, tmp_path)
+        grid.reset()
+        out, logs = tmp_path / "lake", tmp_path
+        procs = [worker(out, grid, url, f"w{i}", logs, LEASE_TIMEOUT="30") for i in (1, 2)]
+        wait_pages(grid, 120)
+        redis.Redis.from_url(url).shutdown()  # persists the AOF, like a restart by an operator or a crash-restart
+        server.wait(10)
+        time.sleep(6)
+        server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        assert finish(procs, logs) == [0, 0]
+        assert_same_as(Crawl(0, "", {}, out), grid_single)
+        text = "".join((logs / f"w{i}.log").read_text() for i in (1, 2))
+        assert "Redis unreachable" in text and "Redis reachable again" in text
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_redis(url: str) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def hang_grid():
+    """A web whose home pages link to a host that answers after 60 s: a check in flight that never ends."""
+    with GridWeb([Site(f"site{k}.com", 40) for k in range(2)], hang=60) as web:
+        yield web
+
+
+@pytest.fixture(scope="module")
+def hang_single(hang_grid, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hang-single")
+    result = run_crawl("prospects", out, hang_grid, {"seeds": ",".join(hang_grid.seeds)}, {"CRAWL_ID": "single"})
+    assert result.returncode == 0, result.log[-3000:]
+    return result
+
+
+def test_one_sigterm_drains_within_the_grace_period_and_exits_0(hang_grid, hang_single, redis_url, tmp_path):
+    seed(redis_url, hang_grid, tmp_path)
+    hang_grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    # Real check timeouts (15 s, 2 retries): the check of hang.org alone would hold the worker for a minute.
+    first = worker(out, hang_grid, redis_url, "w1", logs, CHECK_TIMEOUT="15", PARQUET_COMMIT_INTERVAL="30",
+                   LEASE_TIMEOUT="120")
+    deadline = time.monotonic() + 60
+    while not hang_grid.hosts["hang.org"].starts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hang_grid.hosts["hang.org"].starts, "the check of the hanging host never started"
+    time.sleep(0.5)
+    started = time.monotonic()
+    first.send_signal(signal.SIGTERM)
+    code = first.wait(40)
+    took = time.monotonic() - started
+    assert code == 0 and took < 30, (code, took)
+    server = redis.Redis.from_url(redis_url)
+    assert int(server.get("prospects:leased")) == 0  # every lease acknowledged or given back
+    assert not server.keys("prospects:leases:*")
+    (logs / "w1.log").rename(logs / "w1-drained.log")
+    # Another worker finishes the crawl: nothing was lost, nothing written twice.
+    assert finish([worker(out, hang_grid, redis_url, "w2", logs)], logs) == [0]
+    assert_same_as(Crawl(0, "", {}, out), hang_single)
+
+
+def test_a_second_sigint_exits_at_once_with_a_nonzero_code_and_nothing_half_written(hang_grid, hang_single,
+                                                                                       redis_url, tmp_path):
+    seed(redis_url, hang_grid, tmp_path)
+    hang_grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    first = worker(out, hang_grid, redis_url, "w1", logs, CHECK_TIMEOUT="15")
+    deadline = time.monotonic() + 60
+    while not hang_grid.hosts["hang.org"].starts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # a commit or two happened (PARQUET_COMMIT_INTERVAL=1)
+    first.send_signal(signal.SIGINT)
+    time.sleep(0.5)  # draining: waiting for the check that hangs
+    started = time.monotonic()
+    first.send_signal(signal.SIGINT)
+    code = first.wait(10)
+    assert code == 128 + signal.SIGINT and time.monotonic() - started < 3
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp") and not p.name.startswith("_part-w1")]
+    (logs / "w1.log").rename(logs / "w1-killed.log")
+    # Its leases expire (LEASE_TIMEOUT=4) and another worker redoes them.
+    assert finish([worker(out, hang_grid, redis_url, "w2", logs)], logs) == [0]
+    assert_same_as(Crawl(0, "", {}, out), hang_single)
+
+
+def test_poisoned_queue_entries_are_dropped_counted_and_never_stall(grid, grid_single, redis_url, tmp_path):
+    seed(redis_url, grid, tmp_path)
+    server = redis.Redis.from_url(redis_url)
+    host = grid.seeds[0].split("/")[2]
+    poison = [
+        "not json", "{}", '{"url": "http://site0.com/", "_class": "os.system", "callback": "os.system"}',
+        '[1, "os.system", 0, 0, "/"]', '[2, "page", 0, 0, "/"]', '[1, "page", -1, 0, "/"]', '[1, "page", 0, 0, "x"]',
+        '[1, "page", 0, 0, "/", "DELETE"]', '[1, "page", 0, 0, "/", "GET", 0, [1]]', "[" * 5000,
+    ] * 2
+    server.rpush(f"prospects:q:{host}", *poison)
+    server.rpush("prospects:q:evil host", "[1, \"page\", 0, 0, \"/\"]")
+    server.zadd("prospects:ready", {"evil host": 0})
+    server.incrby("prospects:queued", len(poison) + 1)
+    out, logs = tmp_path / "lake", tmp_path
+    started = time.monotonic()
+    assert finish([worker(out, grid, redis_url, "w1", logs)], logs) == [0]
+    took = time.monotonic() - started
+    import json
+
+    stats = json.loads((out / "stats-w1.json").read_text())
+    assert stats["frontier/malformed"] == len(poison) + 1
+    assert int(server.hget("prospects:dropped", "malformed")) == len(poison) + 1
+    assert took < 90  # 21 entries at 5 s each would be 105 s on their own
+    assert_same_as(Crawl(0, "", {}, out), grid_single)
+    assert "os" not in stats.get("spider_exceptions/count", "")
+
+
+@pytest.fixture(scope="module")
+def polite_grid():
+    sites = [Site("site0.com", 6, crawl_delay=1), Site("site1.com", 50), Site("site2.com", 50)]
+    with GridWeb(sites, externals=60, ext_hosts=2, latency=0.05) as web:
+        yield web
+
+
+def test_politeness_holds_across_three_workers(polite_grid, redis_url, tmp_path):
+    """Per-host concurrency, DOWNLOAD_DELAY-free spacing and robots.txt Crawl-delay hold for the cluster as a
+    whole, link checks included (60 distinct targets on each of two external hosts)."""
+    seed(redis_url, polite_grid, tmp_path)
+    polite_grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    procs = [worker(out, polite_grid, redis_url, f"w{i}", logs, CONCURRENT_REQUESTS_PER_DOMAIN="2") for i in (1, 2, 3)]
+    assert finish(procs, logs) == [0, 0, 0]
+    hosts = polite_grid.hosts
+    assert len(hosts["ext0.org"].starts) >= 30 and len(hosts["site1.com"].starts) >= 50
+    for host, record in hosts.items():
+        assert record.max_in_flight <= 2, (host, record.max_in_flight)
+    assert hosts["site0.com"].max_in_flight == 1
+    gaps = polite_grid.gaps("site0.com")
+    assert len(gaps) >= 6 and min(gaps) >= 0.95, gaps  # robots.txt fetches of every worker included
+    writers = {p.name.split("-")[1] for p in out.glob("pages/*/part-*.parquet")}
+    assert len(writers) >= 2  # the work really was shared
+
+
+def test_embedded_crawl_honours_crawl_delay(polite_grid, tmp_path):
+    polite_grid.reset()
+    result = run_crawl("prospects", tmp_path, polite_grid, {"seeds": polite_grid.seeds[0]}, {})
+    assert result.returncode == 0
+    gaps = polite_grid.gaps("site0.com")
+    assert len(gaps) >= 6 and min(gaps) >= 0.95, gaps
