@@ -87,7 +87,9 @@ class GracefulShutdown:
         if sink is not None:
             sink.commit()
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
-        if hasattr(scheduler, "finish"):
+        if hasattr(scheduler, "finish"):  # cluster: give back every lease not acknowledged
             await scheduler.finish()
+        elif scheduler is not None and hasattr(scheduler, "close"):  # one machine: a JOBDIR keeps its queue
+            scheduler.close("shutdown")
         logging.shutdown()
         os._exit(0)

@@ -216,9 +216,12 @@ def test_cluster_worker_verifies_what_one_machine_verifies(crawl, web, redis_url
                             cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     assert pushed.returncode == 0, pushed.stderr
     sources = {normalize_url(c["source_url"]) for c in web.cases}
-    assert f"{len(sources)} entries pushed to backlinks:input for crawl cluster (3 malformed)" in pushed.stdout
-    entry = json.loads(redis.Redis.from_url(redis_url).lindex("backlinks:input", 0))  # JSON, one entry per page
-    assert entry["source_url"] == normalize_url(web.cases[0]["source_url"]) and entry["expectations"][0]["line"] == 2
+    assert f"{len(sources)} entries queued ({len(sources)} requests) in the backlinks frontier for crawl cluster (3 malformed)" in pushed.stdout
+    first = normalize_url(web.cases[0]["source_url"])
+    host = first.split("/")[2]
+    kind, depth, https, path, method, attempts, entry = json.loads(redis.Redis.from_url(redis_url).lindex(f"backlinks:q:{host}", 0))[1:]
+    assert (kind, method) == ("source", "GET")  # JSON data, one entry per page
+    assert entry["source_url"] == first and entry["expectations"][0]["line"] == 2
 
     web.reset_counters()
     out = tmp_path / "lake"

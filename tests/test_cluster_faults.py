@@ -132,14 +132,14 @@ def test_a_killed_worker_restarted_under_its_own_name_finishes_the_crawl(grid, g
     assert_same_as(Crawl(0, "", {}, out), grid_single)
 
 
-def test_redis_restart_mid_crawl_loses_nothing(grid, grid_single, tmp_path):
+def test_redis_restart_mid_crawl_loses_nothing_with_auth_on(grid, grid_single, tmp_path):
     port = free_port()
     data = tmp_path / "redis"
     data.mkdir()
     argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--appendonly", "yes",
-            "--save", ""]
+            "--save", "", "--requirepass", "s3cret"]  # AUTH on: the URL carries the password
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://:s3cret@127.0.0.1:{port}/0"
     try:
         _wait_redis(url)
         seed(url, grid, tmp_path)
@@ -295,3 +295,70 @@ def test_embedded_crawl_honours_crawl_delay(polite_grid, tmp_path):
     assert result.returncode == 0
     gaps = polite_grid.gaps("site0.com")
     assert len(gaps) >= 6 and min(gaps) >= 0.95, gaps
+
+
+# --- one machine
+def test_embedded_rerun_of_a_crawl_id_replaces_its_partition(grid, grid_single, tmp_path):
+    args = {"seeds": ",".join(grid.seeds)}
+    for _ in range(2):
+        result = run_crawl("prospects", tmp_path, grid, args, {"CRAWL_ID": "same"})
+        assert result.returncode == 0
+    again = Crawl(0, "", {}, tmp_path)
+    assert_same_as(again, grid_single)  # not doubled
+    assert "replaced its partition" in result.log
+
+
+def test_embedded_crawl_commits_periodically_so_a_kill_keeps_what_was_committed(grid, tmp_path):
+    from tests.crawling import crawl_command
+
+    grid.reset()
+    proc = subprocess.Popen(crawl_command("prospects", tmp_path, grid, {"seeds": ",".join(grid.seeds)},
+                                          {"CRAWL_ID": "k", "PARQUET_COMMIT_INTERVAL": "1"}),
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_pages(grid, 200)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    kept = Crawl(0, "", {}, tmp_path)
+    assert len(kept.table("pages")) >= 100  # committed before the kill, readable
+    assert not list(tmp_path.rglob("part-*.tmp")) and not [p for p in tmp_path.rglob("*.parquet") if p.name.startswith("_")]
+
+
+def test_embedded_crawl_resumes_from_jobdir_after_sigterm(grid, grid_single, tmp_path):
+    from tests.crawling import crawl_command
+
+    grid.reset()
+    cmd = crawl_command("prospects", tmp_path / "lake", grid, {"seeds": ",".join(grid.seeds)},
+                        {"CRAWL_ID": "j", "JOBDIR": str(tmp_path / "job")})
+    (tmp_path / "lake").mkdir()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=open(tmp_path / "first.log", "w"), stderr=subprocess.STDOUT)
+    wait_pages(grid, 150)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(40) == 0
+    first = Crawl(0, "", {}, tmp_path / "lake")
+    assert 0 < len(first.table("pages")) < len(grid_single.table("pages"))
+    resumed = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_as(Crawl(0, "", {}, tmp_path / "lake"), grid_single)
+
+
+def test_the_launcher_turns_a_ctrl_c_into_one_sigterm_per_worker(grid, grid_single, redis_url, tmp_path):
+    from tests.crawling import crawl_command
+
+    seed(redis_url, grid, tmp_path)
+    grid.reset()
+    out = tmp_path / "lake"
+    options = crawl_command("prospects", out, grid, {}, {**FAST, "LEASE_TIMEOUT": "120"})[5:]  # the -s pairs
+    launcher = subprocess.Popen(["bash", "infra/run-workers.sh", "2", *options], cwd=REPO,
+                                env={**os.environ, "REDIS_URL": redis_url, "LOG_DIR": str(tmp_path)},
+                                start_new_session=True)  # a terminal's foreground job: Ctrl-C hits its whole group
+    wait_pages(grid, 100)
+    os.killpg(launcher.pid, signal.SIGINT)
+    assert launcher.wait(40) == 0
+    logs = [(tmp_path / f"worker-{i}.log").read_text() for i in (1, 2)]
+    for log in logs:
+        assert "SIGTERM received: draining" in log and "second" not in log
+    server = redis.Redis.from_url(redis_url)
+    assert int(server.get("prospects:leased")) == 0
+    assert finish([worker(out, grid, redis_url, "w3", tmp_path)], tmp_path) == [0]
+    assert_same_as(Crawl(0, "", {}, out), grid_single)

@@ -36,6 +36,7 @@ WITH rows AS (
             list_concat(flags, CASE WHEN in_main_content = false THEN ['out_of_content'] ELSE [] END)
         END AS weaknesses
     FROM read_parquet($backlinks, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)
+    QUALIFY row_number() OVER (PARTITION BY crawl, source_url, target ORDER BY checked_at DESC) = 1
 )
 """
 

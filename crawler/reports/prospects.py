@@ -21,6 +21,7 @@ QUERY = (
     + """,
 broken AS (
     SELECT url, reason, http_status, final_url FROM read_parquet($checks) WHERE verdict = 'broken'
+    QUALIFY row_number() OVER (PARTITION BY url ORDER BY checked_at DESC) = 1  -- one row per target, even if twice
 ),
 refs AS (
     SELECT l.*, coalesce(l.region = 'content' AND NOT l.sitewide, false) AS is_content

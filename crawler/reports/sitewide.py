@@ -7,23 +7,29 @@ only the finished crawl knows all of a site's pages, and in cluster mode no sing
 
 ``SITEWIDE_LINKS`` is the start of a DuckDB ``WITH`` clause (parameters ``$links``, ``$pages``, ``$min_share``)
 defining ``sitewide_links``: every links row plus ``sitewide`` (bool) and ``site_share`` (the share of the site's
-pages that link to the target).
+pages that link to the target). Rows are taken once per key (``source_url``, ``ordinal``): a cluster worker killed
+between committing a part and acknowledging its leases can leave a page's rows in the lake twice (README,
+"Cluster guarantees").
 """
 
 SITEWIDE_LINKS = """
-WITH site_pages AS (
+WITH link_rows AS (
+    SELECT * FROM read_parquet($links, union_by_name = true)
+    QUALIFY row_number() OVER (PARTITION BY source_url, ordinal) = 1
+),
+site_pages AS (
     SELECT site, count(DISTINCT url) AS pages
     FROM read_parquet($pages) WHERE parse_status = 'parsed' GROUP BY site
 ),
 target_pages AS (
     SELECT source_site, target_url, count(DISTINCT source_url) AS pages
-    FROM read_parquet($links, union_by_name = true) GROUP BY source_site, target_url
+    FROM link_rows GROUP BY source_site, target_url
 ),
 sitewide_links AS (
     SELECT l.*,
            t.pages / greatest(s.pages, 1) AS site_share,
            coalesce(s.pages >= 2 AND t.pages / s.pages >= $min_share, false) AS sitewide
-    FROM read_parquet($links, union_by_name = true) l
+    FROM link_rows l
     JOIN target_pages t USING (source_site, target_url)
     LEFT JOIN site_pages s ON s.site = l.source_site
 )"""

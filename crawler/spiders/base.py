@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import scrapy
 
 from crawler.frontier.codec import FrontierRequest
+from crawler.frontier.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,14 @@ class FrontierSpider(scrapy.Spider):
         for entry in self.entries:
             for request in self.requests_for(entry):
                 yield request
+
+    def give_back(self, request: scrapy.Request) -> None:
+        """Processing of ``request`` stopped half-way (shutdown): in cluster mode its lease goes back to the frontier
+        instead of being acknowledged; on one machine it is scheduled again, so a ``JOBDIR`` keeps it for the resume."""
+        if self.cluster:
+            Ledger.of(self.crawler).abandon()
+        else:
+            self.crawler.engine.crawl(request.replace(dont_filter=True))
 
     # --- requests as data
     def to_frontier(self, request: scrapy.Request) -> FrontierRequest | None:

@@ -23,7 +23,6 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
 from crawler.frontier.codec import FrontierRequest
-from crawler.frontier.ledger import Ledger
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
 from crawler.recent import RecentUrls
@@ -188,7 +187,7 @@ class ProspectsSpider(FrontierSpider):
         try:
             row = await self.checker.finish(response.request.url, response.request.method, response)
         except CheckAborted:
-            Ledger.of(self.crawler).abandon()  # shutting down: the check goes back to the frontier
+            self.give_back(response.request)  # shutting down: the check is done again later, not judged half-way
             return
         yield self.check_item(row)
 
@@ -197,7 +196,7 @@ class ProspectsSpider(FrontierSpider):
         try:
             row = await self.checker.finish(request.url, request.method, failure.value)
         except CheckAborted:
-            Ledger.of(self.crawler).abandon()
+            self.give_back(request)
             return
         yield self.check_item(row)
 
