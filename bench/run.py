@@ -177,6 +177,14 @@ class Bench:
         self.record(name, result)
         return result
 
+    def redis_commands(self, url: str) -> int:
+        """Round trips of the frontier so far: script calls (each protocol step is one script; the commands a
+        script runs inside Redis are not round trips). Per-worker set-up calls (a handful) are left out."""
+        import redis
+
+        stats = redis.Redis.from_url(url).info("commandstats")
+        return sum(int(stats.get(name, {}).get("calls", 0)) for name in ("cmdstat_evalsha", "cmdstat_eval"))
+
     def redis_memory(self, url: str, flush: bool = False) -> int:
         import redis
 
@@ -220,21 +228,27 @@ class Bench:
         redis_url = f"{self.redis().url}/0"
         env = {"REDIS_URL": redis_url}
         mem0 = self.redis_memory(redis_url, flush=True)
-        seeded = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(self.seeds_file), "--crawl", name],
+        # A Bloom dupefilter (crawler/frontier/bloom.py) is sized for DUPEFILTER_CAPACITY URLs when the crawl is
+        # seeded and allocated at once: size it for this crawl (twice the URLs the embedded crawl saw), as its
+        # docstring asks of users.
+        embedded = self.results["stages"].get("prospects") or {}
+        capacity = 2 * (embedded.get("pages", 0) + embedded.get("checks", 0)) or 4 * self.web.page_count
+        seeded = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(self.seeds_file), "--crawl", name,
+                                 "-s", f"DUPEFILTER_CAPACITY={capacity}"],
                                 cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
         if seeded.returncode != 0:
             raise RuntimeError(f"scrapy seed failed: {seeded.stderr[-1000:]}")
         self.dynamic.reset()
         stats = [out / f"stats-w{i}.json" for i in range(workers)]
-        # A Bloom dupefilter (crawler/frontier/bloom.py) is sized for DUPEFILTER_CAPACITY URLs and allocated at
-        # once: size it for this crawl (twice the URLs the embedded crawl saw), as its docstring asks of users.
-        embedded = self.results["stages"].get("prospects") or {}
-        capacity = 2 * (embedded.get("pages", 0) + embedded.get("checks", 0)) or 4 * self.web.page_count
-        cmds = [self.prospects_cmd(out, None, stats[i], WORKER_ID=f"w{i}", MAX_IDLE_TIME_BEFORE_CLOSE=2,
-                                   DUPEFILTER_CAPACITY=capacity) for i in range(workers)]
+        cmds = [self.prospects_cmd(out, None, stats[i], WORKER_ID=f"w{i}", MAX_IDLE_TIME_BEFORE_CLOSE=2)
+                for i in range(workers)]
+        redis0 = self.redis_commands(redis_url)
         runs = measure.run_all(cmds, cwd=REPO, env=env, logs=[out / f"w{i}.log" for i in range(workers)], timeout=1800)
-        result = {**self.prospects_figures(out, runs, stats), **self.redis_per_url(redis_url, mem0, "prospects:dupefilter"),
-                  "dupefilter_capacity": capacity}
+        figures = self.prospects_figures(out, runs, stats)
+        requests = figures.get("pages", 0) + figures.get("checks", 0)
+        result = {**figures, **self.redis_per_url(redis_url, mem0, "prospects:dupefilter"),
+                  "dupefilter_capacity": capacity,
+                  "redis_calls_per_request": round((self.redis_commands(redis_url) - redis0) / max(requests, 1), 3)}
         self.record(name, result)
         return result
 
@@ -447,6 +461,8 @@ def markdown(results: dict) -> str:
             notes.append(f"verdicts right {r['verdict_accuracy']:.1%}")
         if r.get("used_memory_per_url") is not None:
             notes.append(f"Redis used_memory growth {r['used_memory_per_url']} B/URL")
+        if r.get("redis_calls_per_request") is not None:
+            notes.append(f"{r['redis_calls_per_request']} Redis round trips per request")
         if r.get("rss_quarter_mb"):
             notes.append(f"RSS at 1/4 time {r['rss_quarter_mb']} MB")
         if any(r.get("returncodes", [0])):

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from w3lib.url import canonicalize_url
+
 VERSION = 1
 METHODS = ("GET", "HEAD")
 MAX_ENTRY = 64 * 1024  # an entry longer than this is not one of ours
@@ -44,8 +46,10 @@ class FrontierRequest:
         return urlsplit(self.url).netloc.lower()
 
     def fingerprint(self) -> bytes:
-        """What the dupefilter remembers: method and URL (the URL is already normalized)."""
-        return hashlib.sha1(f"{self.method} {self.url}".encode("utf-8", "surrogatepass")).digest()
+        """What the dupefilter remembers: the method and the URL as Scrapy's own dupefilter compares them
+        (``canonicalize_url``: query arguments sorted, fragment dropped, ``http://a.com`` = ``http://a.com/``), so
+        a cluster crawl fetches exactly what a crawl on one machine fetches."""
+        return hashlib.sha1(f"{self.method} {canonicalize_url(self.url)}".encode("utf-8", "surrogatepass")).digest()
 
 
 def encode(request: FrontierRequest) -> str:

@@ -23,7 +23,7 @@ class Keys:
         self.dropped = p + "dropped"  # hash reason -> requests the frontier refused or gave up (stats)
         self.wake = p + "wake"  # pub/sub channel: "work appeared", so idle workers need not poll
         self.input = p + "input"  # list of input entries for spiders that take files (warc), not requests
-        self.seen = p + "dupefilter"  # Bloom filter shards ``:<n>`` and ``:count`` (bloom.py)
+        self.seen = p + "dupefilter"  # Bloom filter: shards ``:<n>``, ``:count``, ``:size`` (bloom.py)
 
     def queue(self, host: str) -> str:
         return f"{self.prefix}q:{host}"  # list of encoded requests (codec.py), FIFO: breadth-first per host

@@ -32,6 +32,9 @@ from crawler.runinfo import new_crawl_id, safe_name, worker_id
 
 logger = logging.getLogger(__name__)
 
+FLUSH_COALESCE = 0.02  # seconds a flush waits for more to send
+CLAIM_COALESCE = 0.005  # seconds a woken claimer waits for more free slots
+
 
 class LeasedScheduler:
     def __init__(self, crawler):
@@ -301,6 +304,7 @@ class LeasedScheduler:
                 await asyncio.wait_for(self.kick.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
+            await asyncio.sleep(CLAIM_COALESCE)  # several slots freed at once: one claim for them all
 
     def _take(self, leases: list[Lease]) -> None:
         for lease in leases:
@@ -321,6 +325,7 @@ class LeasedScheduler:
     async def _flush_loop(self) -> None:
         while not self.stopping:
             await self.outbox.wait()
+            await asyncio.sleep(FLUSH_COALESCE)  # let a burst of pages add to the same round trip
             self.outbox.clear()
             try:
                 await self._flush()

@@ -71,9 +71,7 @@ class Frontier:
         self.per_host = per_host
         self.delay_ms = int(delay * 1000)
         self.ttl_ms = int(lease_timeout * 1000)
-        bits, self.hashes = bloom_size(capacity, error_rate)
-        self.shards = math.ceil(bits / MAX_SHARD_BITS)
-        self.shard_bits = math.ceil(bits / self.shards)
+        self._size_bloom(capacity, error_rate)
         self.stats = stats
         self._scripts = {name: server.register_script(getattr(scripts, name))
                          for name in ("PUSH", "CLAIM", "DONE", "ACK", "RELEASE", "ROBOTS")}
@@ -108,8 +106,27 @@ class Frontier:
         return await self.call(name.lower(), self._scripts[name], keys=[], args=[self.keys.prefix, *args])
 
     # --- protocol steps
+    def _size_bloom(self, capacity: int, error_rate: float) -> None:
+        self.capacity, self.error_rate = capacity, error_rate
+        bits, self.hashes = bloom_size(capacity, error_rate)
+        self.shards = math.ceil(bits / MAX_SHARD_BITS)
+        self.shard_bits = math.ceil(bits / self.shards)
+
     async def allocate(self) -> None:
-        """Create the Bloom filter's shards at their final size (grown bit by bit, Redis over-allocates)."""
+        """Fix the Bloom filter's size for the crawl (the first to allocate decides, ``scrapy seed`` usually: a
+        URL's bits depend on it, so every worker must use the same), then create its shards at their final size
+        (grown bit by bit, Redis over-allocates)."""
+        key = f"{self.keys.seen}:size"
+        await self.call("allocate", self.server.set, key, f"{self.capacity} {self.error_rate!r}", nx=True)
+        stored = (await self.call("allocate", self.server.get, key) or "").split()
+        try:
+            capacity, error_rate = int(stored[0]), float(stored[1])
+        except (IndexError, ValueError):
+            raise ValueError(f"unreadable dupefilter size in Redis key {key}: {stored!r}") from None
+        if (capacity, error_rate) != (self.capacity, self.error_rate):
+            logger.info("this crawl's dupefilter holds %d URLs at %g (set when the crawl started), not %d at %g",
+                        capacity, error_rate, self.capacity, self.error_rate)
+            self._size_bloom(capacity, error_rate)
         size = (self.shard_bits + 7) // 8
         for shard in range(self.shards):
             await self.call("allocate", self.server.set, f"{self.keys.seen}:{shard}", bytes(size), nx=True)
