@@ -88,7 +88,10 @@ class GracefulShutdown:
             sink.commit()
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
         if hasattr(scheduler, "finish"):  # cluster: give back every lease not acknowledged
-            await scheduler.finish()
+            try:
+                await asyncio.wait_for(scheduler.finish(), 5)
+            except (asyncio.TimeoutError, Exception) as exc:  # Redis away: the leases expire and are redone
+                logger.warning("could not give leases back (%s): they return after LEASE_TIMEOUT", exc or "timeout")
         elif scheduler is not None and hasattr(scheduler, "close"):  # one machine: a JOBDIR keeps its queue
             scheduler.close("shutdown")
         logging.shutdown()

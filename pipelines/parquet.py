@@ -55,6 +55,7 @@ class PartWriter:
         self.seq = 0
         self.files: list[Path] = []
         self.tmp_path: Path | None = None  # set while a commit writes
+        self.rejected = 0  # rows that did not fit the schema (logged one by one)
 
     def add(self, rows: list[dict]) -> None:
         self.buffer.extend(rows)
@@ -63,9 +64,30 @@ class PartWriter:
             self._batch()
 
     def _batch(self) -> None:
-        if self.buffer:
-            self.batches.append(pa.RecordBatch.from_pylist(self.buffer, schema=self.schema))
-            self.buffer = []
+        if not self.buffer:
+            return
+        try:
+            batch = pa.RecordBatch.from_pylist(self.buffer, schema=self.schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            batch = self._salvage()
+        self.batches.append(batch)
+        self.buffer = []
+
+    def _salvage(self) -> pa.RecordBatch:
+        """Some row does not fit the schema: keep every row that does, log and count each one that does not (one
+        bad row must not cost the table its other rows)."""
+        good = []
+        for row in self.buffer:
+            try:
+                pa.RecordBatch.from_pylist([row], schema=self.schema)
+            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+                self.rejected += 1
+                self.pending -= 1
+                logger.error("%s row dropped, it does not fit schema v%s (%s): %.300r", self.table,
+                             self.schema.metadata.get(b"linkprospector.schema_version", b"?").decode(), exc, row)
+            else:
+                good.append(row)
+        return pa.RecordBatch.from_pylist(good, schema=self.schema)
 
     def _next_name(self) -> str:
         while True:
@@ -77,6 +99,7 @@ class PartWriter:
     def commit(self) -> Path | None:
         """Write the pending rows as one new part file; on failure (a full disk) keep them for the next commit."""
         self._batch()
+        self.batches = [b for b in self.batches if b.num_rows]
         if not self.batches:
             return None
         table = pa.Table.from_batches(self.batches, schema=self.schema)
@@ -193,14 +216,23 @@ class ParquetPipeline:
             return
         self.committing = True
         started = time.monotonic()
+        files, failed = [], False
         try:
-            files = [path for writer in self.writers.values() if (path := writer.commit()) is not None]
-        except OSError as exc:
-            logger.error("commit failed, rows kept for the next attempt: %s", exc)
-            self.crawler.stats.inc_value("parquet/commit_errors")
-            return
+            for writer in self.writers.values():  # each table on its own: one failing table stops no other
+                try:
+                    if (path := writer.commit()) is not None:
+                        files.append(path)
+                except OSError as exc:
+                    failed = True
+                    logger.error("commit of %s failed, its rows are kept for the next attempt: %s", writer.table, exc)
+                    self.crawler.stats.inc_value("parquet/commit_errors")
         finally:
             self.committing = False
+        for writer in self.writers.values():
+            if writer.rejected:
+                self.crawler.stats.set_value(f"parquet/rejected_rows/{writer.table}", writer.rejected)
+        if failed:  # the leases wait until every table holds their rows
+            return
         leases, self.finished = self.finished, []
         if files:
             self.crawler.stats.inc_value("parquet/commits")

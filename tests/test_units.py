@@ -171,3 +171,17 @@ def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_
     urls = [u for f in files for u in pq.read_table(f).column("url").to_pylist()]
     assert sorted(urls) == [r["url"] for r in rows]
     assert pq.read_schema(files[0]).metadata[b"linkprospector.table"] == b"checks"
+
+
+def test_a_row_that_does_not_fit_the_schema_costs_only_itself(tmp_path, caplog):
+    w = PartWriter("checks", tmp_path, "w1", row_group_size=100, compression="zstd")
+    now = datetime.now(timezone.utc)
+    rows = [{"url": f"http://a.com/{i}", "verdict": "ok", "reason": "ok", "checked_at": now} for i in range(5)]
+    rows[2]["http_status"] = "two hundred"  # a string where the schema says int
+    w.add(rows)
+    w.add([{"url": "http://a.com/later", "verdict": "ok", "reason": "ok", "checked_at": now}])
+    path = w.commit()
+    assert sorted(pq.read_table(path).column("url").to_pylist()) == sorted(
+        [r["url"] for i, r in enumerate(rows) if i != 2] + ["http://a.com/later"])
+    assert w.rejected == 1 and w.pending == 0
+    assert "checks row dropped" in caplog.text and "two hundred" in caplog.text

@@ -76,7 +76,6 @@ class Frontier:
         self._scripts = {name: server.register_script(getattr(scripts, name))
                          for name in ("PUSH", "CLAIM", "DONE", "ACK", "RELEASE", "ROBOTS")}
         self._down_since: float | None = None
-        self.closing = False  # set when the worker must stop waiting for Redis (hard exit)
 
     async def call(self, what: str, fn, *args, **kwargs):
         """Run ``fn`` until Redis answers; log the outage once and its end once."""
@@ -91,8 +90,6 @@ class Frontier:
                     logger.warning("Redis unreachable during %s (%s): holding work and retrying", what, exc)
                 if self.stats is not None:
                     self.stats.inc_value("frontier/redis_retries")
-                if self.closing:
-                    raise
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -183,12 +180,3 @@ class Frontier:
             await self.call("reset", self.server.delete, *stale[start:start + 500])
         await self.call("reset", self.server.set, self.keys.crawl_id, crawl_id)
         await self.allocate()
-
-    async def wait_wake(self, pubsub, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for a "work appeared" message; False on timeout or trouble."""
-        try:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-            return message is not None
-        except TRANSIENT:
-            await asyncio.sleep(min(timeout, 1.0))
-            return False
