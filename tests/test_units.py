@@ -185,3 +185,16 @@ def test_a_row_that_does_not_fit_the_schema_costs_only_itself(tmp_path, caplog):
         [r["url"] for i, r in enumerate(rows) if i != 2] + ["http://a.com/later"])
     assert w.rejected == 1 and w.pending == 0
     assert "checks row dropped" in caplog.text and "two hundred" in caplog.text
+
+
+def test_failures_are_judged_by_their_type_not_by_the_url_in_their_message():
+    from scrapy.exceptions import DownloadTimeoutError
+
+    from crawler.checks.verdict import failure_reason
+
+    slow = DownloadTimeoutError("Getting https://shop.com/ssl-certificate-guide took longer than 2.0 seconds.")
+    assert failure_reason(slow, "shop.com") == ("unknown", "timeout", True)
+    from OpenSSL import SSL
+
+    assert failure_reason(SSL.Error([("SSL routines", "", "certificate verify failed")]), "x.com")[:2] == ("broken", "tls_error")
+    assert failure_reason(ConnectionError("reset while fetching http://a.com/timed-out-tls"), "a.com")[:2] == ("unknown", "connection_error")

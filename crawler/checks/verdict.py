@@ -162,19 +162,29 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
 
     from crawler.dns import NXDomainError, failure_kind
 
+    from twisted.internet.error import TCPTimedOutError
+
+    # By type only: an exception's message holds the URL, and a URL may well contain "ssl" or "timed out".
     chain = list(_causes(exc))
-    text = " ".join(f"{type(e).__module__}.{type(e).__name__}: {e}" for e in chain).lower()
     if any(isinstance(e, (CannotResolveHostError, DNSLookupError)) for e in chain):
         if failure_kind(host) is NXDomainError or any(isinstance(e, NXDomainError) for e in chain):
             return BROKEN, "dns_nxdomain", False
         return UNKNOWN, "dns_error", True
     if any(isinstance(e, (DownloadConnectionRefusedError, TxRefused)) for e in chain):
         return BROKEN, "connection_refused", True
-    if "ssl" in text or "tls" in text or "certificate" in text or "handshake" in text:
-        return BROKEN, "tls_error", False
-    if any(isinstance(e, (DownloadTimeoutError, TxTimeout, TimeoutError)) for e in chain) or "timed out" in text:
+    if any(isinstance(e, (DownloadTimeoutError, TxTimeout, TCPTimedOutError, TimeoutError)) for e in chain):
         return UNKNOWN, "timeout", True
+    if any(_is_tls_error(e) for e in chain):
+        return BROKEN, "tls_error", False
     return UNKNOWN, "connection_error", True
+
+
+def _is_tls_error(e: BaseException) -> bool:
+    """pyOpenSSL's and the standard library's TLS errors, and service_identity's certificate mismatches."""
+    import ssl
+
+    kind = type(e)
+    return isinstance(e, ssl.SSLError) or kind.__module__.split(".")[0] in ("OpenSSL", "service_identity")
 
 
 def _causes(exc: BaseException):
