@@ -6,6 +6,7 @@ does not define fails as NXDOMAIN without a lookup.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import subprocess
@@ -30,7 +31,8 @@ def redis_server():
         pytest.fail("redis-server is not installed: run ./test.sh (it installs it as root) or apt-get install redis-server")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes",
+         "--databases", "64"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -51,7 +53,7 @@ def redis_server():
     proc.wait(10)
 
 
-_db = iter(range(1, 16))
+_db = itertools.cycle(range(1, 64))  # each test flushes the one it gets
 
 
 @pytest.fixture

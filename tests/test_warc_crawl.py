@@ -71,3 +71,27 @@ def test_ingest_gives_the_same_rows_as_the_live_crawl(live, web, tmp_path):
     assert got == web.expected_checks
     assert ingest.stats["warc/responses"] >= len(live_pages)
     assert ingest.stats["warc/other_records"] > 0  # the request and warcinfo records were read past
+
+
+def test_cluster_workers_share_an_ingest_file_by_file(live, web, redis_url, tmp_path):
+    """``scrapy seed warc`` then ``--append``: two workers ingest each file once, together the same pages as the
+    live crawl."""
+    import os
+
+    from tests.crawling import REPO, Crawl, start_worker
+
+    files = sorted((live.out / "warc" / "crawl=live").glob("*.warc.gz"))
+    half = len(files) // 2
+    env = {**os.environ, "REDIS_URL": redis_url}
+    for chunk, extra in ((files[:half], []), (files[half:], ["--append"])):
+        seeded = subprocess.run([sys.executable, "-m", "scrapy", "seed", "warc", ",".join(map(str, chunk)),
+                                 "--crawl", "ingest", *extra], cwd=REPO, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert seeded.returncode == 0 and f"{len(chunk)} entries queued" in seeded.stdout, seeded.stdout + seeded.stderr
+    out = tmp_path / "lake"
+    workers = [start_worker("warc", out, web, {}, {"WORKER_ID": f"w{i}", "MAX_IDLE_TIME_BEFORE_CLOSE": "2"},
+                            {"REDIS_URL": redis_url}, tmp_path / f"w{i}.log") for i in (1, 2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    pages = Crawl(0, "", {}, out).table("pages")
+    assert sorted(p["url"] for p in pages) == sorted(p["url"] for p in live.table("pages"))
+    assert keyed(pages, PAGE_KEY) == keyed(live.table("pages"), PAGE_KEY)
