@@ -92,11 +92,17 @@ def grid():
         yield web
 
 
+def single_node(web, tmp_path_factory, name: str) -> Crawl:
+    """The reference: the same web crawled by one process, no Redis."""
+    result = run_crawl("prospects", tmp_path_factory.mktemp(name), web, {"seeds": ",".join(web.seeds)},
+                       {"CRAWL_ID": "single"})
+    assert result.returncode == 0, result.log[-3000:]
+    return result
+
+
 @pytest.fixture(scope="module")
 def grid_single(grid, tmp_path_factory):
-    out = tmp_path_factory.mktemp("grid-single")
-    result = run_crawl("prospects", out, grid, {"seeds": ",".join(grid.seeds)}, {"CRAWL_ID": "single"})
-    assert result.returncode == 0, result.log[-3000:]
+    result = single_node(grid, tmp_path_factory, "grid-single")
     assert len(result.table("pages")) >= 400 and len(result.table("checks")) == 120
     return result
 
@@ -181,10 +187,7 @@ def hang_grid():
 
 @pytest.fixture(scope="module")
 def hang_single(hang_grid, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hang-single")
-    result = run_crawl("prospects", out, hang_grid, {"seeds": ",".join(hang_grid.seeds)}, {"CRAWL_ID": "single"})
-    assert result.returncode == 0, result.log[-3000:]
-    return result
+    return single_node(hang_grid, tmp_path_factory, "hang-single")
 
 
 def test_one_sigterm_drains_within_the_grace_period_and_exits_0(hang_grid, hang_single, redis_url, tmp_path):

@@ -54,8 +54,15 @@ if woke > 0 then redis.call('PUBLISH', p .. 'wake', woke) end
 return out
 """
 
-# Put every lease of a dead worker back at the head of its host queue. Used by CLAIM.
-_REAP = """
+# A request of ``host`` stopped holding one of the host's slots.
+_FREE_SLOT = """
+local function free_slot(p, host)
+  if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
+end
+"""
+
+# Put every lease of a dead worker back at the head of its host queue. Used by CLAIM and RELEASE.
+_REAP = _FREE_SLOT + """
 local function reap(p, w, now)
   local lk, hk = p .. 'leases:' .. w, p .. 'held:' .. w
   local all = redis.call('HGETALL', lk)
@@ -64,9 +71,7 @@ local function reap(p, w, now)
     local id, v = all[j], all[j + 1]
     local cut = string.find(v, '\\n', 1, true)
     local host, payload = string.sub(v, 1, cut - 1), string.sub(v, cut + 1)
-    if redis.call('SISMEMBER', hk, id) == 1 then
-      if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
-    end
+    if redis.call('SISMEMBER', hk, id) == 1 then free_slot(p, host) end
     redis.call('LPUSH', p .. 'q:' .. host, payload)
     redis.call('ZADD', p .. 'ready', 'NX', now, host)
     n = n + 1
@@ -139,14 +144,13 @@ return head
 """
 
 # A lease's response is processed: free its host slot. ARGV: prefix, worker, default delay, then (id, host) pairs.
-DONE = NOW + """
+DONE = NOW + _FREE_SLOT + """
 local p, worker, default_delay = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local woke = 0
 for i = 4, #ARGV, 2 do
   local id, host = ARGV[i], ARGV[i + 1]
   if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then
-    local hk = p .. 'h:' .. host
-    if redis.call('HINCRBY', hk, 'active', -1) <= 0 then redis.call('DEL', hk) end
+    free_slot(p, host)
     if redis.call('LLEN', p .. 'q:' .. host) > 0 then
       local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
       local delay = default_delay
@@ -178,7 +182,8 @@ return lost
 """
 
 # Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; a payload "!<reason>" gives the request
-# up instead (counted in ``dropped`` under the reason: malformed, gave_up). With the ids "*" every lease of the worker goes back (drain, exit).
+# up instead (counted in ``dropped`` under the reason: malformed, gave_up). With the ids "*" every lease of the
+# worker goes back (drain, exit).
 RELEASE = NOW + _REAP + """
 local p, worker = ARGV[1], ARGV[2]
 if ARGV[3] == '*' then return reap(p, worker, now) end
@@ -187,9 +192,7 @@ for i = 3, #ARGV, 3 do
   local id, host, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('HDEL', p .. 'leases:' .. worker, id) == 1 then
     n = n + 1
-    if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then
-      if redis.call('HINCRBY', p .. 'h:' .. host, 'active', -1) <= 0 then redis.call('DEL', p .. 'h:' .. host) end
-    end
+    if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then free_slot(p, host) end
     redis.call('DECR', p .. 'leased')
     if string.sub(payload, 1, 1) == '!' then
       redis.call('HINCRBY', p .. 'dropped', string.sub(payload, 2), 1)
