@@ -37,10 +37,12 @@ External targets, and the verdict each one exists to provoke (``expected_checks`
   (dns_nxdomain: an expired domain); ``refused-host.com`` maps to 127.0.0.2 where nothing listens
   (connection_refused); ``https://tls-broken.com:PORT/page`` speaks TLS to this plain-HTTP port (tls_error);
   ``soft-missing.com/old-article`` is a 200 titled "Page not found" (soft_404); ``home-redirect.com``'s deep
-  article 301s to ``/`` (soft_404: dead pages redirected home); ``expired-brand.com/`` 302s to a hugedomains.com
+  article 301s to ``/`` (soft_404: dead pages redirected home) and ``refresh-home.com``'s deep guide answers 200
+  with a ``<meta refresh>`` to ``/`` (soft_404 too); ``expired-brand.com/`` 302s to a hugedomains.com
   sale page and ``for-sale-domain.net/`` is a 200 parking template (parked).
 - unknown: ``bot-wall.com/page`` 403 with ``cf-mitigated: challenge`` and ``linkedin-like.com`` status 999
-  (blocked: the page may exist); ``rate-limited.com/always`` 429 forever (rate_limited); ``slow-host.com`` never
+  (blocked: the page may exist), ``shop-bot-wall.com/dp/B000123`` a 503 whose only hint is an HTML comment about
+  "automated access" (blocked, not http_5xx); ``rate-limited.com/always`` 429 forever (rate_limited); ``slow-host.com`` never
   answers (timeout); ``flaky-dns.com`` maps to ``SERVFAIL`` (dns_error).
 
 ``slow-pages.com`` (``slow_seed``, not in ``seeds``): a home page linking 12 pages that each answer after
@@ -81,7 +83,7 @@ TARGET_HOSTS = (
     "ok-resource.com", "head-hater.com", "head-forbidden.com", "moved-resource.com", "flaky-server.com",
     "rate-limited.com", "dead-links.com", "loop.com", "many-hops.com", "tls-broken.com", "soft-missing.com",
     "home-redirect.com", "expired-brand.com", "www.hugedomains.com", "for-sale-domain.net", "bot-wall.com",
-    "linkedin-like.com", "slow-host.com",
+    "linkedin-like.com", "slow-host.com", "refresh-home.com", "shop-bot-wall.com",
 )
 MANY_HOPS = 12
 
@@ -110,6 +112,8 @@ _EXPECTED = {
     ("http", "expired-brand.com", "/"): ("broken", "parked"),
     ("http", "for-sale-domain.net", "/"): ("broken", "parked"),
     ("http", "bot-wall.com", "/page"): ("unknown", "blocked"),
+    ("http", "shop-bot-wall.com", "/dp/B000123"): ("unknown", "blocked"),
+    ("http", "refresh-home.com", "/guides/2017/winter-pruning.html"): ("broken", "soft_404"),
     ("http", "linkedin-like.com", "/in/someone"): ("unknown", "blocked"),
     ("http", "rate-limited.com", "/always"): ("unknown", "rate_limited"),
     ("http", "slow-host.com", "/page"): ("unknown", "timeout"),
@@ -297,7 +301,10 @@ def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, di
         "/equipment.html": _utf8(_page(h, "Equipment", (
             f"<p>{equipment_ok}A good <a href=\"{u('head-forbidden.com', '/page')}\">thermometer</a> matters more "
             f'than a shiny kettle. Kegging: see this <a href="{u("soft-missing.com", "/old-article")}">kegging '
-            "tutorial</a>.</p>"), nav=h_nav)),
+            "tutorial</a>.</p>\n"
+            f'<p>For cellar days, a <a href="{u("shop-bot-wall.com", "/dp/B000123")}">red-light headlamp</a>; '
+            f'for the hop garden, the <a href="{u("refresh-home.com", "/guides/2017/winter-pruning.html")}">winter '
+            "pruning guide</a>.</p>"), nav=h_nav)),
         "/sponsors.html": _utf8(_page(h, "Sponsors", (
             f'<p>Yeast by <a href="{u("expired-brand.com")}" rel="sponsored">BrandX Yeast</a>; bottles from the '
             f'<a href="{u("moved-resource.com", "/old")}">bottle shop</a>.</p>'), nav=h_nav)),
@@ -364,6 +371,15 @@ def _target(u: Callable[..., str], version: int, method: str, host: str, path: s
         return _html("for-sale-domain.net", "<p>This domain is for sale! Buy now / make an offer.</p>")
     if host == "bot-wall.com":
         return _html("Just a moment...", "<p>Checking your browser.</p>", 403, (("cf-mitigated", "challenge"),))
+    if host == "shop-bot-wall.com":  # a 503 bot page that says what it is in an HTML comment only
+        return Reply(503, b"<!DOCTYPE html><html><head><title>Sorry! Something went wrong!</title></head><body>"
+                          b"<!-- To discuss automated access to our data please contact api-services@example.com -->"
+                          b"<p>Sorry! Something went wrong on our end.</p></body></html>")
+    if host == "refresh-home.com":  # dead guides answer 200 with a <meta refresh> to the home page
+        if path == "/":
+            return _html("Refresh Home Gardening", "<p>Latest guides.</p>")
+        return Reply(200, b'<!DOCTYPE html><html><head><meta http-equiv="refresh" content="0; url=/">'
+                          b"<title>Redirecting</title></head><body><p>Redirecting...</p></body></html>")
     if host == "linkedin-like.com":
         return _html("Request denied", "", 999)
     if host == "slow-host.com":

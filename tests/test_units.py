@@ -198,3 +198,15 @@ def test_failures_are_judged_by_their_type_not_by_the_url_in_their_message():
 
     assert failure_reason(SSL.Error([("SSL routines", "", "certificate verify failed")]), "x.com")[:2] == ("broken", "tls_error")
     assert failure_reason(ConnectionError("reset while fetching http://a.com/timed-out-tls"), "a.com")[:2] == ("unknown", "connection_error")
+
+
+def test_bot_walls_are_known_by_their_words_and_meta_refresh_is_read_as_a_redirect():
+    from crawler.checks import verdict as v
+
+    amazon_like = b"<html><!-- To discuss automated access to our data please contact us --><p>Sorry!</p></html>"
+    assert v.status_verdict(503, {}, amazon_like) == ("unknown", "blocked")
+    assert v.status_verdict(503, {}, b"<p>Service temporarily unavailable</p>") == ("broken", "http_5xx")
+    assert v.meta_refresh_target(b'<head><meta http-equiv="refresh" content="0; url=https://a.com/"></head>') == "https://a.com/"
+    assert v.meta_refresh_target(b"<meta content='5;URL=/' http-equiv='Refresh'>") == "/"
+    assert v.meta_refresh_target(b"<meta http-equiv=refresh content=30>") is None  # reloads itself: no target
+    assert v.meta_refresh_target(b'<meta name="description" content="url=/">') is None

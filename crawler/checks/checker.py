@@ -187,7 +187,7 @@ class LinkChecker:
                 outcome = await self._send(check, "GET")  # HEAD refused (403/405/501) or erred: GET decides
                 continue
 
-            decided = v.status_verdict(status, headers)
+            decided = v.status_verdict(status, headers, outcome.body)
             if decided is None:  # 2xx
                 by_chain = v.redirect_verdict(check.url, check.chain)
                 if by_chain:
@@ -198,9 +198,15 @@ class LinkChecker:
                     check.head_ok = True
                     outcome = await self._send(check, "GET")
                     continue
+                refresh = v.meta_refresh_target(outcome.body)
+                if refresh:  # a <meta refresh> is a redirect too: a deep page refreshed to the home page is gone
+                    target, _ = resolve_href(refresh, check.current)
+                    if target and (by_refresh := v.redirect_verdict(check.url, [*check.chain, target])):
+                        check.chain.append(target)
+                        return (*by_refresh, status, None)
                 return (*self._judge_body(outcome, headers), status, None)
 
-            if v.is_retryable_status(status) and not v.is_bot_wall(status, headers) and check.retries < p.retries:
+            if v.is_retryable_status(status) and not v.is_bot_wall(status, headers, outcome.body) and check.retries < p.retries:
                 outcome = await self._retry(check, check.method, v.parse_retry_after(headers.get("retry-after")))
                 continue
             if check.head_ok:  # the verification GET failed where HEAD succeeded: trust the HEAD

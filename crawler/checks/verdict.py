@@ -51,14 +51,28 @@ _NOT_FOUND = re.compile(
 _HOME_PATHS = re.compile(r"^/((index|default|home)\.(html?|php|aspx?))?$", re.IGNORECASE)
 
 
-def status_verdict(status: int, headers: Mapping[str, str]) -> tuple[str, str] | None:
+# What anti-bot pages say (a 503 or 403 whose text, sometimes only an HTML comment, asks a person to prove it is one)
+_BOT_WALL_TEXT = re.compile(
+    rb"automated access|unusual traffic|are you a robot|not a robot|robot check|verify (that )?you are (a )?human"
+    rb"|captcha|bot detection|access to this page has been denied|checking your browser|enable javascript and cookies"
+    rb" to continue",
+    re.IGNORECASE,
+)
+_META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+_REFRESH_EQUIV = re.compile(rb"""http-equiv\s*=\s*["']?refresh\b""", re.IGNORECASE)
+_CONTENT = re.compile(rb"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]\s*(?:url\s*=\s*)?["']?([^"'\s]+)""", re.IGNORECASE)
+
+
+def status_verdict(status: int, headers: Mapping[str, str], body: bytes = b"") -> tuple[str, str] | None:
     """The verdict an HTTP status decides on its own, or ``None`` for 2xx (the body and redirects still count).
 
-    ``headers`` has lower-case names. Redirect statuses are not passed here: the checker follows them.
+    ``headers`` has lower-case names; ``body`` is the start of the answer, where a bot wall says what it is.
+    Redirect statuses are not passed here: the checker follows them.
     """
     if 200 <= status < 300:
         return None
-    if is_bot_wall(status, headers) or status in (401, 403, 407):
+    if is_bot_wall(status, headers, body) or status in (401, 403, 407):
         return UNKNOWN, "blocked"
     if status == 429:
         return UNKNOWN, "rate_limited"
@@ -73,8 +87,9 @@ def status_verdict(status: int, headers: Mapping[str, str]) -> tuple[str, str] |
     return UNKNOWN, "blocked"  # 999 and other non-standard codes are what bot walls answer
 
 
-def is_bot_wall(status: int, headers: Mapping[str, str]) -> bool:
-    """A challenge page or an anti-bot refusal: the resource may well exist (linkinator #708/#718)."""
+def is_bot_wall(status: int, headers: Mapping[str, str], body: bytes = b"") -> bool:
+    """A challenge page or an anti-bot refusal: the resource may well exist (linkinator #708/#718). Known headers
+    first, then the page's own words (the first 64 KiB, comments included)."""
     if status == 999:  # LinkedIn
         return True
     if status in (403, 429, 503):
@@ -82,7 +97,23 @@ def is_bot_wall(status: int, headers: Mapping[str, str]) -> bool:
             return True
         if "x-datadome" in headers or "x-amzn-waf-action" in headers or headers.get("server", "").lower() == "ddos-guard":
             return True
+        if body and _BOT_WALL_TEXT.search(body[:65536]):
+            return True
     return False
+
+
+def meta_refresh_target(body: bytes) -> str | None:
+    """The URL a ``<meta http-equiv="refresh">`` in the page's head sends the browser to, as written."""
+    for tag in _META_TAG.findall(body[:65536]):
+        if not _REFRESH_EQUIV.search(tag):
+            continue
+        content = _CONTENT.search(tag)
+        if content:
+            value = next(g for g in content.groups() if g is not None).decode("latin-1")
+            url = _REFRESH_URL.match(value)
+            if url:
+                return url.group(1)
+    return None
 
 
 def is_retryable_status(status: int) -> bool:
