@@ -15,9 +15,9 @@ repository root::
 
     .venv/bin/python -m bench.placement_cost [--repeat N] [WARC ...]
 
-Without WARC arguments it reads ``/work/shared/data/warc/*.warc.gz`` when present. Records with
+Without WARC arguments it reads the files matching ``$SAMPLE_WARCS`` (a glob), if set. Records with
 ``Content-Encoding: br`` are read from ``raw_stream`` and decompressed here: warcio 1.8.1's ``content_stream()``
-fails on them with brotli 1.2 (field notes section 3).
+fails on them with brotli 1.2 (docs/pitfalls.md §3).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import argparse
 import copy
 import glob
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from crawler.extract.page import UnparseablePage, decode_html, parse_html
 from crawler.extract.placement import place_links
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "placement"
-DEFAULT_WARCS = "/work/shared/data/warc/*.warc.gz"
+DEFAULT_WARCS = os.environ.get("SAMPLE_WARCS", "")
 MAX_BODY = 5 * 1024 * 1024
 
 
@@ -134,7 +135,7 @@ def measure(texts: list[str], repeat: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("warcs", nargs="*", help="WARC files (default: %s)" % DEFAULT_WARCS)
+    parser.add_argument("warcs", nargs="*", help="WARC files (default: the glob in $SAMPLE_WARCS)")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)

@@ -13,7 +13,7 @@ pages, as in a real niche). Every site also links to other sites of the web (tho
 Hosts that never answer are linked from the peer site only (every class appears there at least once): a timeout
 holds a check for ``CHECK_TIMEOUT`` x attempts, which lengthens a crawl's tail but says nothing about pages/s.
 
-Names use ordinary TLDs (``.com``, ``.org``, ``.net``; field notes §3) and reach loopback only through the crawler's
+Names use ordinary TLDs (``.com``, ``.org``, ``.net``; docs/pitfalls.md §3) and reach loopback only through the crawler's
 ``DNS_OVERRIDES`` (``dns_overrides``) or, for peers, a private hosts file (``hosts_file``). Everything is
 deterministic for a given ``seed``.
 """

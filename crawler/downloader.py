@@ -1,7 +1,7 @@
 """A Scrapy downloader whose per-host concurrency limit really holds.
 
 Since Scrapy 2.14, with the asyncio reactor and no download delay, ``CONCURRENT_REQUESTS_PER_DOMAIN`` is not
-enforced (field notes §2): ``Downloader._process_queue`` schedules each download as a task and the task marks the
+enforced (docs/pitfalls.md §2): ``Downloader._process_queue`` schedules each download as a task and the task marks the
 request as *transferring* only when it first runs, so the loop that fills the free slots sees them all free and
 drains the whole queue at once (a server saw 19-22 concurrent requests with a limit of 2). Hammering a niche site
 is the fastest way to get a crawler banned, so we claim the slot before scheduling, which is what the loop assumes.

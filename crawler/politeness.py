@@ -1,6 +1,6 @@
 """robots.txt ``Crawl-delay``, honoured on one machine and across a cluster.
 
-Scrapy reads robots.txt but ignores its ``Crawl-delay`` (field notes §2). When a host's robots.txt has been read
+Scrapy reads robots.txt but ignores its ``Crawl-delay`` (docs/pitfalls.md §2). When a host's robots.txt has been read
 (Scrapy's ``robots_parsed`` signal, or our middleware's ``robots_unavailable`` when it could not be fetched), this
 extension gives the host's downloader slot that delay (capped by ``CRAWL_DELAY_MAX``; ``DOWNLOAD_DELAY_JITTER``
 is 0 so the delay is a true minimum gap), remembers it for slots Scrapy re-creates later, and in cluster mode

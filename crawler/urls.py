@@ -1,7 +1,7 @@
 """URL normalization and site identity.
 
 Two links are the same target only if their normalized URLs are equal, so every table stores normalized URLs and
-joins on plain strings (field notes §6). A *site* is a registered domain (``blog.example.co.uk`` belongs to
+joins on plain strings (docs/pitfalls.md §6). A *site* is a registered domain (``blog.example.co.uk`` belongs to
 ``example.co.uk``); it decides what the spider crawls and which links are external.
 """
 

@@ -2,7 +2,7 @@
 
 Why it exists: the crawler's product is a verdict per external link (ok / broken / unknown, with a reason) and a
 set of fetched pages. Both need ground truth that never touches the network. Every name below uses an ordinary TLD
-(field notes §3: ``.test`` would collapse into one registered domain) and is mapped to loopback by the crawler's
+(docs/pitfalls.md §3: ``.test`` would collapse into one registered domain) and is mapped to loopback by the crawler's
 ``DNS_OVERRIDES`` (see ``dns_overrides``). The server listens on a free port, so every URL carries it.
 
 Niche sites (``seeds``, crawled by the ``prospects`` spider); together they hold every link shape an extractor
@@ -29,7 +29,7 @@ External targets, and the verdict each one exists to provoke (``expected_checks`
   ``head-forbidden.com/page`` (HEAD 403, GET 200): a checker must fall back to GET before judging;
   ``moved-resource.com/old`` (301 -> ``/new``): ok with the redirect recorded; ``flaky-server.com/recovers`` (503
   with ``Retry-After: 1`` on the first hit, then 200) and ``rate-limited.com/recovers`` (429 once): a checker that
-  does not retry reports false "broken" (field notes §4). Hits are counted per host+path, server-side.
+  does not retry reports false "broken" (docs/pitfalls.md §4). Hits are counted per host+path, server-side.
 - broken: ``dead-links.com`` ``/gone`` 404, ``/removed`` 410, ``/teapot`` 418 (http_4xx);
   ``moved-resource.com/chain-to-404`` 302 -> 301 -> 404 (the final answer decides); ``loop.com/a`` <-> ``/b``
   (redirect_loop); ``many-hops.com/start``: 12 redirects before a 200 (too_many_redirects, cap is 10);

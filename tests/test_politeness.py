@@ -1,4 +1,4 @@
-"""Per-host concurrency really holds (field notes §2: Scrapy 2.14+ with the asyncio reactor and no delay does not
+"""Per-host concurrency really holds (docs/pitfalls.md §2: Scrapy 2.14+ with the asyncio reactor and no delay does not
 enforce CONCURRENT_REQUESTS_PER_DOMAIN). The test web counts requests in flight per host."""
 
 from __future__ import annotations

@@ -347,7 +347,7 @@ def test_garbage_inside_a_file_stops_that_file_without_raising(tmp_path, caplog)
 
 
 def test_brotli_and_zstd_bodies_are_decoded(tmp_path):
-    """warcio 1.8.1's content_stream() raises on brotli with brotli 1.2.x (field notes §3); we decode it ourselves.
+    """warcio 1.8.1's content_stream() raises on brotli with brotli 1.2.x (docs/pitfalls.md §3); we decode it ourselves.
     Scrapy advertises zstd, so archives of other Scrapy crawls hold zstd bodies too."""
     path = warc_fixture(tmp_path / "f.warc.gz", [
         ("http://site.com/br", HTML + [("Content-Encoding", "br")], brotli.compress(page(1))),

@@ -1,6 +1,6 @@
 """The state of one expected backlink, from what fetching its source page showed.
 
-States (field notes §5, after Ahrefs' lost-link reasons), each row with a ``reason`` and ``flags``:
+States (docs/pitfalls.md §5, after Ahrefs' lost-link reasons), each row with a ``reason`` and ``flags``:
 
 - ``live``: the link is on the page, followed, and the page is indexable. A source that redirects to a page
   holding the link is live; the row's ``redirect_chain`` and ``final_url`` show the redirect.

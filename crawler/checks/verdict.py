@@ -3,7 +3,7 @@
 These are plain functions over status codes, headers, URLs and bytes; ``checker.py`` drives the requests and the
 retries. The verdicts are the product: a false "broken" wastes an outreach email, a missed one loses a prospect,
 so anything we cannot see clearly (bot walls, rate limits, timeouts, resolver trouble) is ``unknown``, never
-``broken`` (field notes §4).
+``broken`` (docs/pitfalls.md §4).
 
 Reasons, exactly:
 - broken: http_404, http_410, http_4xx, http_5xx, dns_nxdomain, connection_refused, tls_error, redirect_loop,

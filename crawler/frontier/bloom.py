@@ -1,7 +1,7 @@
 """A Bloom-filter dupefilter in Redis: the cluster's "seen" set at ~2.4 bytes per URL instead of ~85.
 
 scrapy-redis keeps every request fingerprint as a 40-character hex string in a Redis SET: 80-90 bytes of Redis
-memory per URL, ~85 GB per billion URLs (field notes §1). A Bloom filter answers the same question, "was this
+memory per URL, ~85 GB per billion URLs (docs/pitfalls.md §1). A Bloom filter answers the same question, "was this
 request seen?", from a few bits per URL: with ``DUPEFILTER_ERROR_RATE = 1e-4``, 19.2 bits (2.4 bytes) at full
 capacity. The price is a false positive: a new URL taken for seen, and so never fetched, at most once in 10,000 at
 capacity and far less below it. The filter is sized for ``DUPEFILTER_CAPACITY`` URLs (Redis allocates the bitmap

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 from crawler.frontier.codec import MalformedEntry
-from crawler.frontier.keys import Keys
 from crawler.frontier.store import NO_CAP, Frontier, Push, client
 from crawler.runinfo import new_crawl_id, safe_name
 
@@ -26,12 +25,13 @@ class ClusterAddon:
         settings.set("SCHEDULER", "crawler.frontier.scheduler.LeasedScheduler", priority="addon")
 
 
-def frontier_for(settings, spider_name: str, worker: str = "seed") -> Frontier:
+def frontier_for(settings, spider_name: str, worker: str = "seed", stats=None) -> Frontier:
+    """The frontier of ``spider_name`` as the settings describe it (the scheduler, ``scrapy seed``, WARC input)."""
     return Frontier(
         client(settings.get("REDIS_URL"), settings.getdict("REDIS_PARAMS")), spider_name, worker,
         capacity=settings.getint("DUPEFILTER_CAPACITY"), error_rate=settings.getfloat("DUPEFILTER_ERROR_RATE"),
         per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), delay=settings.getfloat("DOWNLOAD_DELAY"),
-        lease_timeout=settings.getfloat("LEASE_TIMEOUT"),
+        lease_timeout=settings.getfloat("LEASE_TIMEOUT"), stats=stats,
     )
 
 
@@ -96,6 +96,3 @@ class SharedFiles:
             if isinstance(entry, dict):
                 return entry
             await self.frontier.count_dropped("malformed_input")
-
-
-__all__ = ["ClusterAddon", "SharedFiles", "start_crawl", "frontier_for", "Keys"]

@@ -1,7 +1,7 @@
 """Requests as the frontier stores them: a versioned, compact JSON array of plain fields, never code.
 
 Scrapy's ``request_from_dict`` imports whatever class a ``_class`` key names and resolves callbacks by name, so a
-request dict read from Redis would let anyone who can write to Redis choose code for every worker (field notes
+request dict read from Redis would let anyone who can write to Redis choose code for every worker (docs/pitfalls.md
 §7). Here an entry says only *what* to fetch: the spider turns its ``kind`` into a request through a fixed table
 of its own methods (``FrontierSpider.request_kinds``), and an entry that does not decode is dropped, counted and
 logged, never half-used.

@@ -27,7 +27,8 @@ from scrapy.exceptions import DontCloseSpider
 
 from crawler.frontier.codec import FrontierRequest, decode, encode
 from crawler.frontier.ledger import Ledger
-from crawler.frontier.store import Frontier, Lease, Push, client
+from crawler.frontier.cluster import frontier_for
+from crawler.frontier.store import Lease, Push
 from crawler.runinfo import new_crawl_id, safe_name, worker_id
 
 logger = logging.getLogger(__name__)
@@ -83,12 +84,7 @@ class LeasedScheduler:
         s = self.settings
         self.spider = spider
         self.site_cap = int(getattr(spider, "max_pages_per_site", 0) or 0)
-        self.frontier = Frontier(
-            client(s.get("REDIS_URL"), s.getdict("REDIS_PARAMS")), spider.name, self.worker,
-            capacity=s.getint("DUPEFILTER_CAPACITY"), error_rate=s.getfloat("DUPEFILTER_ERROR_RATE"),
-            per_host=s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), delay=s.getfloat("DOWNLOAD_DELAY"),
-            lease_timeout=self.lease_timeout, stats=self.stats,
-        )
+        self.frontier = frontier_for(s, spider.name, self.worker, self.stats)
         await self._decide_crawl_id()
         await self.frontier.allocate()
         # A worker restarted under the same WORKER_ID (a StatefulSet pod) holds nothing: what its past self leased

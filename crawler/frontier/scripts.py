@@ -61,6 +61,26 @@ local function free_slot(p, host)
 end
 """
 
+# A lease of ``worker`` ends (acknowledged or given back). Returns whether it was still this worker's, and whether
+# it still held its host's slot.
+_END_LEASE = """
+local function end_lease(p, worker, id)
+  if redis.call('HDEL', p .. 'leases:' .. worker, id) == 0 then return false, false end
+  redis.call('DECR', p .. 'leased')
+  return true, redis.call('SREM', p .. 'held:' .. worker, id) == 1
+end
+"""
+
+# The gap a host needs between two requests: the default delay, or its robots.txt Crawl-delay when longer.
+# Returns the delay and the robots state (-1 robots.txt not read yet, -2 not needed, >= 0 read).
+_HOST_DELAY = """
+local function host_delay(p, host, default_delay)
+  local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
+  if robots > default_delay then return robots, robots end
+  return default_delay, robots
+end
+"""
+
 # Put every lease of a dead worker back at the head of its host queue. Used by CLAIM and RELEASE.
 _REAP = _FREE_SLOT + """
 local function reap(p, w, now)
@@ -86,7 +106,7 @@ end
 
 # ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1).
 # Returns {reaped, next_ready (ms from now, -1 none), queued, leased, id1, host1, payload1, id2, ...}.
-CLAIM = NOW + _REAP + """
+CLAIM = NOW + _REAP + _HOST_DELAY + """
 local p, worker = ARGV[1], ARGV[2]
 local want, limit, default_delay, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('ZADD', p .. 'workers', now + ttl, worker)
@@ -104,9 +124,7 @@ if want > 0 then
     if taken >= want then break end
     local hk, qk = p .. 'h:' .. host, p .. 'q:' .. host
     local active = tonumber(redis.call('HGET', hk, 'active') or '0')
-    local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
-    local delay = default_delay
-    if robots > delay then delay = robots end
+    local delay, robots = host_delay(p, host, default_delay)
     local hcap = limit
     if delay > 0 or robots == -1 then hcap = 1 end
     local took = 0
@@ -144,7 +162,7 @@ return head
 """
 
 # A lease's response is processed: free its host slot. ARGV: prefix, worker, default delay, then (id, host) pairs.
-DONE = NOW + _FREE_SLOT + """
+DONE = NOW + _FREE_SLOT + _HOST_DELAY + """
 local p, worker, default_delay = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local woke = 0
 for i = 4, #ARGV, 2 do
@@ -152,9 +170,7 @@ for i = 4, #ARGV, 2 do
   if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then
     free_slot(p, host)
     if redis.call('LLEN', p .. 'q:' .. host) > 0 then
-      local robots = tonumber(redis.call('HGET', p .. 'robots', host) or '-2')
-      local delay = default_delay
-      if robots > delay then delay = robots end
+      local delay = host_delay(p, host, default_delay)
       woke = woke + redis.call('ZADD', p .. 'ready', 'GT', now + delay, host) + 1
     end
   end
@@ -165,35 +181,28 @@ return woke
 
 # The rows of these leases are durable: forget them. ARGV: prefix, worker, ids. Returns how many were no longer
 # this worker's (taken back after its heartbeat expired: their rows may now exist twice).
-ACK = """
+ACK = _END_LEASE + """
 local p, worker = ARGV[1], ARGV[2]
 local lost = 0
-local n = 0
 for i = 3, #ARGV do
-  if redis.call('HDEL', p .. 'leases:' .. worker, ARGV[i]) == 1 then
-    n = n + 1
-    redis.call('SREM', p .. 'held:' .. worker, ARGV[i])
-  else
-    lost = lost + 1
-  end
+  if not end_lease(p, worker, ARGV[i]) then lost = lost + 1 end
 end
-if n > 0 then redis.call('DECRBY', p .. 'leased', n) end
 return lost
 """
 
 # Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; a payload "!<reason>" gives the request
 # up instead (counted in ``dropped`` under the reason: malformed, gave_up). With the ids "*" every lease of the
 # worker goes back (drain, exit).
-RELEASE = NOW + _REAP + """
+RELEASE = NOW + _REAP + _END_LEASE + """
 local p, worker = ARGV[1], ARGV[2]
 if ARGV[3] == '*' then return reap(p, worker, now) end
 local n = 0
 for i = 3, #ARGV, 3 do
   local id, host, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if redis.call('HDEL', p .. 'leases:' .. worker, id) == 1 then
+  local ours, held = end_lease(p, worker, id)
+  if ours then
     n = n + 1
-    if redis.call('SREM', p .. 'held:' .. worker, id) == 1 then free_slot(p, host) end
-    redis.call('DECR', p .. 'leased')
+    if held then free_slot(p, host) end
     if string.sub(payload, 1, 1) == '!' then
       redis.call('HINCRBY', p .. 'dropped', string.sub(payload, 2), 1)
     else

@@ -2,7 +2,7 @@
 
 Real archives are messy: files cut short by a crash or a download, records that are not responses, revisits that
 carry no body, bodies compressed with codings some tools cannot decode (warcio 1.8.1's ``content_stream()`` raises
-on brotli with brotli 1.2.x, field notes §3). Nothing in a file is fatal: a bad record is skipped or ends that file,
+on brotli with brotli 1.2.x, docs/pitfalls.md §3). Nothing in a file is fatal: a bad record is skipped or ends that file,
 and is counted in ``ReadStats`` and logged, so one broken file never stops a run over thousands.
 """
 

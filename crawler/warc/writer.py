@@ -1,7 +1,7 @@
 """Rolling gzip WARC 1.1 writer: every fetched HTTP exchange becomes a request + response record pair.
 
 Rows in our tables point back into these files with Common Crawl's ``(warc_filename, warc_record_offset,
-warc_record_length)`` triple (field notes §6), so ``write_exchange`` returns where the response record landed: read
+warc_record_length)`` triple (docs/pitfalls.md §6), so ``write_exchange`` returns where the response record landed: read
 ``length`` bytes at ``offset`` of ``filename`` and gunzip them to get exactly that record.
 
 Crash safety: a file is written under ``<final name>.open`` and renamed to its final name only once it is complete
