@@ -33,7 +33,7 @@ def worker_id(settings) -> str:
     return safe_name(settings.get("WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}")
 
 
-def crawl_id(crawler, spider_name: str) -> str:
+def crawl_id(crawler) -> str:
     """The crawl id of this run, decided once per crawler (in cluster mode by the scheduler, from Redis)."""
     stats = crawler.stats
     known = stats.get_value("crawl_id")

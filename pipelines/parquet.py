@@ -145,7 +145,7 @@ class ParquetPipeline:
         s = self.crawler.settings
         spider = self.crawler.spider
         self.root = Path(s.get("OUTPUT_URI") or "./data")
-        self.crawl = crawl_id(self.crawler, spider.name)
+        self.crawl = crawl_id(self.crawler)
         self.worker = worker_id(s)
         self.rows_per_file = s.getint("PARQUET_ROWS_PER_FILE")
         self.options = dict(row_group_size=s.getint("PARQUET_ROW_GROUP_SIZE"), compression=s.get("PARQUET_COMPRESSION"))

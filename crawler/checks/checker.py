@@ -198,13 +198,7 @@ class LinkChecker:
                     check.head_ok = True
                     outcome = await self._send(check, "GET")
                     continue
-                refresh = v.meta_refresh_target(outcome.body)
-                if refresh:  # a <meta refresh> is a redirect too: a deep page refreshed to the home page is gone
-                    target, _ = resolve_href(refresh, check.current)
-                    if target and (by_refresh := v.redirect_verdict(check.url, [*check.chain, target])):
-                        check.chain.append(target)
-                        return (*by_refresh, status, None)
-                return (*self._judge_body(outcome, headers), status, None)
+                return (*self._judge_body(check, outcome, headers), status, None)
 
             if v.is_retryable_status(status) and not v.is_bot_wall(status, headers, outcome.body) and check.retries < p.retries:
                 outcome = await self._retry(check, check.method, v.parse_retry_after(headers.get("retry-after")))
@@ -214,12 +208,18 @@ class LinkChecker:
             return (*decided, status, None)
 
     @staticmethod
-    def _judge_body(response: Response, headers: dict[str, str]) -> tuple[str, str]:
+    def _judge_body(check: _Check, response: Response, headers: dict[str, str]) -> tuple[str, str]:
         text, _ = decode_html(response.body, headers.get("content-type"))
         try:
             root = parse_html(text)
         except UnparseablePage:
             return v.OK, "ok"
+        # A <meta refresh> is a redirect too: a deep page refreshed to the home page (or a parking host) is gone.
+        for content in root.xpath("//meta[translate(@http-equiv, 'REFSH', 'refsh') = 'refresh']/@content"):
+            target, _ = resolve_href(v.refresh_target(content) or "", check.current)
+            if target and (by_refresh := v.redirect_verdict(check.url, [*check.chain, target])):
+                check.chain.append(target)
+                return by_refresh
         facts = page_facts(root, response.url)
         body = root.find("body")
         sample = collapse((body if body is not None else root).text_content())[:5000]

@@ -58,9 +58,7 @@ _BOT_WALL_TEXT = re.compile(
     rb" to continue",
     re.IGNORECASE,
 )
-_META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
-_REFRESH_EQUIV = re.compile(rb"""http-equiv\s*=\s*["']?refresh\b""", re.IGNORECASE)
-_CONTENT = re.compile(rb"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# The content of <meta http-equiv="refresh">: "<seconds>; url=<target>" (the "url=" and quotes are optional)
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]\s*(?:url\s*=\s*)?["']?([^"'\s]+)""", re.IGNORECASE)
 
 
@@ -102,18 +100,10 @@ def is_bot_wall(status: int, headers: Mapping[str, str], body: bytes = b"") -> b
     return False
 
 
-def meta_refresh_target(body: bytes) -> str | None:
-    """The URL a ``<meta http-equiv="refresh">`` in the page's head sends the browser to, as written."""
-    for tag in _META_TAG.findall(body[:65536]):
-        if not _REFRESH_EQUIV.search(tag):
-            continue
-        content = _CONTENT.search(tag)
-        if content:
-            value = next(g for g in content.groups() if g is not None).decode("latin-1")
-            url = _REFRESH_URL.match(value)
-            if url:
-                return url.group(1)
-    return None
+def refresh_target(content: str) -> str | None:
+    """Where a ``<meta http-equiv="refresh" content=...>`` sends the browser, as written (None: it reloads itself)."""
+    match = _REFRESH_URL.match(content)
+    return match.group(1) if match else None
 
 
 def is_retryable_status(status: int) -> bool:

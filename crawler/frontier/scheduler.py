@@ -24,6 +24,7 @@ from collections import deque
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.frontier.codec import FrontierRequest, decode, encode
 from crawler.frontier.ledger import Ledger
@@ -76,8 +77,6 @@ class LeasedScheduler:
 
     # --- Scrapy's scheduler interface
     def open(self, spider):
-        from scrapy.utils.defer import deferred_from_coro
-
         return deferred_from_coro(self._open(spider))
 
     async def _open(self, spider) -> None:
@@ -112,12 +111,7 @@ class LeasedScheduler:
         self.stats.set_value("crawl_id", safe_name(value))
 
     def close(self, reason: str):
-        from scrapy.utils.defer import deferred_from_coro
-
-        return deferred_from_coro(self._close(reason))
-
-    async def _close(self, reason: str) -> None:
-        await self.finish()
+        return deferred_from_coro(self.finish())
 
     async def finish(self) -> None:
         """Send what is pending, give back every lease not acknowledged, stop the tasks. Idempotent."""

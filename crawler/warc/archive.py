@@ -63,7 +63,7 @@ class WarcArchive:
 
     def spider_opened(self, spider: Spider) -> None:
         """The crawl id is only known once the spider opens (cluster mode shares it through Redis)."""
-        self.crawl = crawl_id(self.crawler, spider.name)
+        self.crawl = crawl_id(self.crawler)
         self.worker = worker_id(self.settings)
 
     def _writer(self, subset: str) -> tuple[RollingWarcWriter, str]:
