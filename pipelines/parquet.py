@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 
 from crawler.failpoints import failpoint
 from crawler.frontier.ledger import Ledger, current
+from crawler.lake import Lake, open_lake
 from crawler.runinfo import crawl_id, worker_id
 from schemas import schema_for
 
@@ -49,10 +49,11 @@ class PartWriter:
 
     BATCH = 5_000
 
-    def __init__(self, table: str, directory: Path, worker: str, *, row_group_size: int, compression: str):
+    def __init__(self, table: str, lake: Lake, directory: str, worker: str, *, row_group_size: int, compression: str):
         self.table = table
         self.schema = schema_for(table)
-        self.directory = directory
+        self.lake = lake
+        self.directory = directory  # relative to the lake root
         self.worker = worker
         self.row_group_size = row_group_size
         self.compression = compression
@@ -60,7 +61,7 @@ class PartWriter:
         self.batches: list[pa.RecordBatch] = []
         self.pending = 0  # rows not yet committed
         self.seq = 0
-        self.files: list[Path] = []
+        self.files: list[str] = []
         self.rejected = 0  # rows that did not fit the schema (logged one by one)
 
     def add(self, rows: list[dict]) -> None:
@@ -99,12 +100,12 @@ class PartWriter:
         while True:
             name = f"part-{self.worker}-{self.seq:05d}.parquet"
             self.seq += 1
-            if not (self.directory / name).exists() and not (self.directory / f"_{name}.tmp").exists():
+            if not self.lake.exists(f"{self.directory}/{name}") and not self.lake.exists(f"{self.directory}/_{name}.tmp"):
                 return name  # neither a part nor a sealed commit's temporary file (scripts.py) has it
 
     def stage(self) -> Staged | None:
-        """Write the pending rows as a complete temporary file (on disk, fsynced); the rows stay pending until
-        :meth:`publish`. Raises OSError (a full disk) with nothing left behind."""
+        """Write the pending rows as a complete temporary file in the lake; the rows stay pending until
+        :meth:`publish`. Raises OSError (a full disk, an unreachable store) with nothing left behind."""
         self._batch()
         self.batches = [b for b in self.batches if b.num_rows]
         if not self.batches:
@@ -113,22 +114,16 @@ class PartWriter:
         key = SORT_KEYS.get(self.table)
         if key:
             table = table.sort_by([(key, "ascending")])
-        self.directory.mkdir(parents=True, exist_ok=True)
         name = self._next_name()
-        staged = Staged(self, self.directory / f"_{name}.tmp", self.directory / name, len(self.batches), table.num_rows)
-        try:
-            with open(staged.tmp, "wb") as f:
-                pq.write_table(table, f, compression=self.compression, row_group_size=self.row_group_size)
-                f.flush()
-                os.fsync(f.fileno())  # complete on disk before a seal promises it
-        except BaseException:
-            staged.tmp.unlink(missing_ok=True)
-            raise
+        staged = Staged(self, f"{self.directory}/_{name}.tmp", f"{self.directory}/{name}", len(self.batches),
+                        table.num_rows)
+        self.lake.write(staged.tmp, lambda f: pq.write_table(table, f, compression=self.compression,
+                                                               row_group_size=self.row_group_size))
         return staged
 
-    def publish(self, staged: Staged) -> Path:
-        """Give the staged file its final name (atomic: the part appears complete or not at all)."""
-        os.replace(staged.tmp, staged.final)
+    def publish(self, staged: Staged) -> str:
+        """Give the staged file its final name (the part appears complete or not at all)."""
+        self.lake.publish(staged.tmp, staged.final)
         self.forget(staged)
         logger.debug("wrote %s (%d rows)", staged.final, staged.rows)
         return staged.final
@@ -141,9 +136,9 @@ class PartWriter:
 
     def discard(self, staged: Staged) -> None:
         """The commit failed: remove its temporary file, keep its rows for the next commit."""
-        staged.tmp.unlink(missing_ok=True)
+        self.lake.delete(staged.tmp)
 
-    def commit(self) -> Path | None:
+    def commit(self) -> str | None:
         """Stage and publish at once (a writer used on its own, without a frontier)."""
         staged = self.stage()
         return self.publish(staged) if staged is not None else None
@@ -152,8 +147,8 @@ class PartWriter:
 @dataclass
 class Staged:
     writer: PartWriter
-    tmp: Path
-    final: Path
+    tmp: str  # paths relative to the lake root
+    final: str
     batches: int  # how many of the writer's batches it holds (more may have arrived since)
     rows: int
 
@@ -164,7 +159,7 @@ class ParquetPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.writers: dict[str, PartWriter] = {}
-        self.root: Path | None = None
+        self.lake: Lake | None = None
         self.held: dict[str, list[tuple[str, list[dict]]]] = {}  # lease -> rows of a request being processed
         self.finished: list[str] = []  # leases whose rows are in the writers, ended by the next commit
         self.lock = asyncio.Lock()  # one commit at a time
@@ -178,7 +173,7 @@ class ParquetPipeline:
     async def open_spider(self) -> None:
         s = self.crawler.settings
         spider = self.crawler.spider
-        self.root = Path(s.get("OUTPUT_URI") or "./data")
+        self.lake = open_lake(s.get("OUTPUT_URI"), s)
         self.crawl = crawl_id(self.crawler)
         self.worker = worker_id(s)
         self.rows_per_file = s.getint("PARQUET_ROWS_PER_FILE")
@@ -192,7 +187,7 @@ class ParquetPipeline:
 
             self.task = create_looping_call(self.commit_soon)
             self.task.start(interval, now=False)
-        logger.info("output: %s (crawl=%s, worker=%s, commit every %.0f s)", self.root.resolve(), self.crawl,
+        logger.info("output: %s (crawl=%s, worker=%s, commit every %.0f s)", self.lake.location(), self.crawl,
                     self.worker, interval)
 
     def _clear_partition(self, spider, settings, keep: set[str]) -> None:
@@ -201,28 +196,21 @@ class ParquetPipeline:
         replace = not settings.get("REDIS_URL") and not _resuming(settings.get("JOBDIR"))
         removed = 0
         for table in getattr(spider, "output_tables", ()):
-            directory = self.root / table / f"crawl={self.crawl}"
-            if not directory.is_dir():
-                continue
-            for path in directory.glob(f"_part-{self.worker}-*.tmp"):
-                if self._relative(path) not in keep:
-                    path.unlink(missing_ok=True)
+            directory = f"{table}/crawl={self.crawl}"
+            for name in self.lake.list(directory, f"_part-{self.worker}-*.tmp"):
+                if f"{directory}/{name}" not in keep:
+                    self.lake.delete(f"{directory}/{name}")
             if replace:
-                for path in [*directory.glob("part-*.parquet"), *directory.glob("_part-*.tmp")]:
-                    path.unlink(missing_ok=True)
+                for name in [*self.lake.list(directory, "part-*.parquet"), *self.lake.list(directory, "_part-*.tmp")]:
+                    self.lake.delete(f"{directory}/{name}")
                     removed += 1
         if removed:
             logger.warning("crawl %s ran before: replaced its partition (%d part files of the earlier run removed)",
                            self.crawl, removed)
 
-    def _relative(self, path: Path) -> str:
-        """A lake path as commit records name it: relative to the lake root, so workers may mount it anywhere."""
-        return path.relative_to(self.root).as_posix()
-
     def writer(self, table: str) -> PartWriter:
         if table not in self.writers:
-            directory = self.root / table / f"crawl={self.crawl}"
-            self.writers[table] = PartWriter(table, directory, self.worker, **self.options)
+            self.writers[table] = PartWriter(table, self.lake, f"{table}/crawl={self.crawl}", self.worker, **self.options)
         return self.writers[table]
 
     async def process_item(self, item):
@@ -288,7 +276,7 @@ class ParquetPipeline:
             return
         name = f"{self.worker}-{uuid.uuid4().hex[:12]}"
         try:
-            await self.ledger.seal(name, [(self._relative(p.tmp), self._relative(p.final)) for p in staged], leases)
+            await self.ledger.seal(name, [(p.tmp, p.final) for p in staged], leases)
         except BaseException:
             for part in staged:
                 part.writer.discard(part)
@@ -312,21 +300,21 @@ class ParquetPipeline:
             logger.debug("committed %d part files in %.2f s", len(staged), time.monotonic() - started)
 
     def roll_forward(self, files: list[tuple[str, str]]) -> bool:
-        """Complete a stopped worker's sealed commit in this lake: rename each temporary file still there.
-        False when some file is neither here nor renamed (a lake this worker does not see): then it must be
+        """Complete a stopped worker's sealed commit in this lake: publish each temporary file still there.
+        False when some file is neither here nor published (a lake this worker does not see): then it must be
         redone, and nothing of it may be left to appear later."""
-        paths = [(self.root / tmp, self.root / final) for tmp, final in files]
-        if not all(tmp.is_file() or final.is_file() for tmp, final in paths):
-            if any(final.is_file() for _, final in paths):
+        lake = self.lake
+        if not all(lake.exists(tmp) or lake.exists(final) for tmp, final in files):
+            if any(lake.exists(final) for _, final in files):
                 logger.error("sealed commit partly in this lake (%s): its rows may appear twice", files)
-            for tmp, _ in paths:
-                tmp.unlink(missing_ok=True)
+            for tmp, _ in files:
+                lake.delete(tmp)
             return False
-        for tmp, final in paths:
+        for tmp, final in files:
             try:
-                os.replace(tmp, final)
-            except FileNotFoundError:  # renamed meanwhile (by its worker, or by another recovering worker)
-                if not final.is_file():
+                lake.publish(tmp, final)
+            except OSError:  # published meanwhile (by its worker, or by another recovering worker)
+                if lake.exists(tmp) or not lake.exists(final):
                     raise
         return True
 
