@@ -18,6 +18,7 @@ from crawler.urls import resolve_href
 HERE = Path(__file__).parent
 LABELS = HERE / "labels.json"
 REPO = HERE.parent.parent
+REGIONS_LABELLED = ("content", "navigation", "header", "footer", "sidebar", "comments", "breadcrumb")
 
 
 def pages_dir() -> Path | None:
@@ -69,12 +70,19 @@ def load_page(root: Path, relpath: str, url: str | None = None):
     return tree, anchors
 
 
+def select(tree, selector: str) -> list:
+    """Elements matching a rule's selector: XPath when it starts with ``/`` or ``(``, CSS otherwise."""
+    if selector.startswith(("/", "(")):
+        return tree.xpath(selector)
+    return tree.cssselect(selector)
+
+
 def expected_regions(tree, anchors, spec: dict) -> list[str | None]:
     """Each link's labelled region: the rule of its innermost matching container (the link itself counts), or a
     per-link override by anchor index; None when no rule covers it (not scored)."""
     depth_region: dict = {}
-    for xpath, region in spec["rules"]:
-        for element in tree.xpath(xpath):
+    for selector, region in spec["rules"]:
+        for element in select(tree, selector):
             depth_region[element] = region  # later rules win on the same element
     expected = []
     for anchor in anchors:

@@ -3,19 +3,28 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
-from tests.realpages import all_pages, label_order, load_page, page_meta, pages_dir, is_held_out
+from tests.realpages import all_pages, is_held_out, label_order, load_page, page_meta, pages_dir
+
+_DIGITS = re.compile(r"\d+")
+PLAIN = {"div", "span", "li", "ul", "ol", "p", "td", "tr", "tbody", "table", "strong", "em", "b", "i", "a", "font", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "picture"}
 
 
-def describe(element) -> str:
+def describe(element) -> str | None:
+    if element.tag in ("html", "body"):
+        return None
+    attrs = element.get("id") or element.get("class") or element.get("role")
+    if element.tag in PLAIN and not attrs:
+        return None
     out = element.tag
     if element.get("id"):
-        out += "#" + element.get("id")[:30]
+        out += "#" + _DIGITS.sub("#", element.get("id"))[:25]
     if element.get("class"):
-        out += "." + ".".join(element.get("class").split())[:60]
+        out += "." + ".".join(_DIGITS.sub("#", c) for c in element.get("class").split()[:3])[:50]
     if element.get("role"):
-        out += f"[role={element.get('role')}]"
+        out += f"[{element.get('role')}]"
     return out
 
 
@@ -25,24 +34,28 @@ def main(arg: str) -> None:
     meta = page_meta(root)[relpath]
     tree, anchors = load_page(root, relpath, meta.get("url"))
     print(f"== {relpath} held_out={is_held_out(relpath)} url={meta.get('url')} links={len(anchors)}")
-    previous = None
-    group = []
+    previous: list = []
+    group: list = []
 
     def flush():
-        if previous is not None:
-            texts = " | ".join(t for t in group[:6])
-            print(f"  [{first_index}..+{len(group)}] {previous}\n        {texts[:200]}")
+        if group:
+            shown = " | ".join(group[:5]) + (f" ...({len(group)})" if len(group) > 5 else "")
+            print("  " * len(previous) + f"  {group_start}: {shown[:140]}")
 
     for index, anchor in enumerate(anchors):
-        chain = [describe(e) for e in reversed(list(anchor.iterancestors())) if e.tag not in ("html", "body")]
-        chain = [c for c in chain if c not in ("div", "span", "li", "ul", "p", "td", "tr", "tbody", "table", "strong", "em", "b", "i")]
-        signature = " > ".join(chain[-7:])
-        if signature != previous:
-            flush()
-            previous, group, first_index = signature, [], index
-        group.append(" ".join(anchor.text_content().split())[:30] or "<img>")
+        chain = [d for e in reversed(list(anchor.iterancestors())) if e.tag != "li" and (d := describe(e))]
+        text = " ".join(anchor.text_content().split())[:22] or "<img>"
+        if chain == previous:
+            group.append(text)
+            continue
+        flush()
+        common = 0
+        while common < min(len(chain), len(previous)) and chain[common] == previous[common]:
+            common += 1
+        for level in range(common, len(chain)):
+            print("  " * level + chain[level][:110])
+        previous, group, group_start = chain, [text], index
     flush()
-
 
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
