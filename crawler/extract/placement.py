@@ -155,6 +155,9 @@ COMPLEMENTARY_WORDS = frozenset(
     "related relatedposts similar yarpp share sharing sharedaddy addtoany sharethis social socials ad ads advert "
     "adverts advertisement adsbygoogle sponsor sponsors promo".split()
 )
+# what is the article's own even with a complementary word: its tags ("RelatedTags", "related-topics") and the posts
+# it embeds ("social-media-embed" around a quoted tweet)
+OWN_WORDS = frozenset("tag tags topic topics keyword keywords embed embeds embedded".split())
 CONTENT_WORDS = frozenset("content main article entry entries post posts story postbody hentry prose markdown".split())
 CONTENT_SUBJECT_WORDS = frozenset(("entry", "post", "article", "story", "main"))
 CONTENT_PART_WORDS = frozenset(("content", "body", "text"))
@@ -177,7 +180,8 @@ ROLE_LABELS = {
 # HTML-AAM scoping, without <section>: themes use it as a plain wrapper far too often
 SCOPING_TAGS = frozenset(("article", "aside", "main", "nav"))
 LANDMARK_TAGS = frozenset(("nav", "header", "footer", "aside", "main", "article"))
-ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav"))
+# an aside in the site header or footer is part of it (social links beside the logo), not a sidebar
+ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav", "header", "footer"))
 
 # Labels an element can carry: the chrome regions, the weak "complementary" and "widget" (sidebar when nothing
 # stronger encloses them), "content!" (a main-area container: its ancestors are wrappers) and "content" (a hint).
@@ -187,7 +191,8 @@ CHROME_LABELS = frozenset(
 ABSORBING = frozenset(("footer", "comments", "sidebar"))
 ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank the landmark
 TOKEN_PRIORITY = ("navigation", "header", "widget", "complementary", "content!", "content")
-BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header"))  # wrappers when they hold most text
+# wrappers when they hold most text (a "share-zone" or "widget" around a whole article is not a share box)
+BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header", "complementary", "widget"))
 
 _SPLIT = re.compile(r"[-_\s:./]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -314,8 +319,10 @@ def token_labels(token: str) -> frozenset[str]:
         labels.add("sidebar")
     if words & WIDGET_WORDS and not builder:
         labels.add("widget")
-    if words & COMPLEMENTARY_WORDS:
+    if words & COMPLEMENTARY_WORDS and not words & OWN_WORDS:
         labels.add("complementary")
+    if {"sidebar", "navigation"} <= labels and not words & WIDGET_WORDS:
+        labels.discard("sidebar")  # one token naming a menu at the side (sidebar-nav, left-bar-menu) is a menu
     if lowered in STRONG_CONTENT_TOKENS or _names_content_body(token):
         labels.add("content!")
     if words & CONTENT_WORDS:
