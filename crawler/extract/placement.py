@@ -718,7 +718,8 @@ class _Page:
                 self.wrappers.add(element)
         main_owners = [(owner, length) for owner, length in owners if self.chrome(owner)[0] is None]
         self.weight = self._weigh(main_owners)
-        self.area = self.first = None
+        self.area = self.first = self.article = None
+        self.article_end = len(order)
         if not main_owners:
             return
         main_total = sum(length for _, length in main_owners)
@@ -727,6 +728,10 @@ class _Page:
         anchors = self.anchors
         if area is not None and not all(area in (a, *a.iterancestors()) for a in (anchors[0], anchors[-1])):
             self.area = area  # informative: some links lie outside it
+            # the article holding the main area (its tags, author box and post links are its own), and where it ends
+            containers = [e for e in (area, *area.iterancestors()) if e.tag == "main" or self.label(e) in ("content!", "article")]
+            self.article = containers[-1] if containers else area
+            self.article_end = order[_last_descendant(self.article)]
         self.first = min(order[owner] for owner, _ in main_owners)
 
     @staticmethod
@@ -869,6 +874,12 @@ def _region(page: _Page, link, run: Run, kept: bool) -> str:
     side = page.side_column(link)
     if side is not None:
         return side
+    if page.article is not None and page.order[link] > page.article_end and not is_running_text(run):
+        # link lists after the article ("more stories", teaser rows of <article> cards, sponsored slides) are the
+        # related boxes of rule 2 without their words
+        start, end = run.spans.get(link, (0, 0))
+        if start == end or page.group_size(link, run) >= 2:
+            return "sidebar"
     if container == "strong":
         return "content"
     where = page.relative_position(link)
