@@ -756,6 +756,13 @@ class _Page:
             return "before"
         return "after the footer" if order > self.footer_end() else "outside"
 
+    def in_article(self, link) -> bool:
+        """Inside the page's main container (``main``, ``article``, ``entry-content``... or the main area): the link
+        lists trafilatura's fast extraction drops ("further reading", resource lists, link roundups) are there."""
+        if self.chrome(link)[1] == "strong":
+            return True
+        return self.article is not None and self.article in link.iterancestors()
+
     def footer_end(self) -> int:
         """Document position of the last element of the page's footers (call once every link's chain is known)."""
         if self._footer_end is None:
@@ -938,7 +945,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         # image links are never in trafilatura's output: kept when they sit between kept links
         is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
         region = (_rule_region(link, active, matched) if active else None) or _region(page, link, run, is_kept)
-        in_main = None if main is None else (is_kept and region == "content")
+        in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
         heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
