@@ -753,7 +753,7 @@ class _Page:
         return weight
 
     def relative_position(self, link) -> str | None:
-        """Rule 5: 'inside' the main area, 'before' it (and before the page's first ``h1``: the page's own title and
+        """Rule 6: 'inside' the main area, 'before' it (and before the page's first ``h1``: the page's own title and
         what follows it are content), 'after the footer' (toolbars and banners a page appends after its footer),
         or 'outside'; None when the page has no running text."""
         order = self.order[link]
