@@ -162,9 +162,7 @@ class WarcArchive:
             writer.close()
         if self.uploads is not None:
             self.uploads.shutdown(wait=True)  # every finished file is in the lake before the worker exits
-            for folder in sorted(self.spool.rglob("*"), reverse=True) + [self.spool]:  # left only if uploads failed
-                if folder.is_dir() and not any(folder.iterdir()):
-                    folder.rmdir()
+            LocalLake(self.spool).remove_folder("")  # what stays is what failed to upload (logged)
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
