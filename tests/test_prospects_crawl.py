@@ -188,7 +188,11 @@ def test_report_ranks_content_links_first_and_quotes_one(crawl, web):
         assert r["content_links"] + r["boilerplate_links"] == r["referring_links"]
     gone = next(r for r in rows if r["url"] == normalize_url(web.url("dead-links.com", "/gone")))
     assert gone["content_links"] >= 1 and gone["boilerplate_links"] >= 1  # in articles and in a sidebar widget
-    assert gone["sample_anchor"] and gone["sample_text_before"] and gone["sample_source"] in gone["sample_sources"] + [gone["sample_source"]]
+    referring = [link for link in crawl.table("links") if link["target_url"] == gone["url"]]
+    assert set(gone["sample_sources"]) <= {link["source_url"] for link in referring}
+    quoted = [link for link in referring if link["source_url"] == gone["sample_source"] and link["region"] == "content"
+              and (link["anchor_text"], link["text_before"]) == (gone["sample_anchor"], gone["sample_text_before"])]
+    assert quoted and gone["sample_anchor"] and gone["sample_text_before"]  # a content link of that page, quoted
 
 
 def test_sitewide_is_computed_over_the_lake(crawl, web):
