@@ -15,7 +15,9 @@ Signals: SIGTERM or Ctrl-C while waiting exits 0 at once; while a crawl runs, ea
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -63,6 +65,11 @@ class Command(ScrapyCommand):
             command += ["-a", value]
         for value in opts.set or []:
             command += ["-s", value]
+        if not self.settings.get("WORKER_ID"):
+            # This process's id rather than each crawl's: in a container it is 1, so a restarted container (same
+            # hostname) works under its old id and first gives back what its past self held (README, "Cluster
+            # guarantees"); on one machine two of these still differ.
+            command += ["-s", f"WORKER_ID={socket.gethostname()}-{os.getpid()}"]
         stop = threading.Event()
         child: list[subprocess.Popen] = []
 
