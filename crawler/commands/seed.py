@@ -8,11 +8,35 @@ will write under, and queues the first request(s) of every entry in the shared f
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.frontier.cluster import start_crawl
+
+
+@dataclass
+class Seeded:
+    """What one seeding did: the crawl it named, the entries and requests it queued, the entries it skipped."""
+
+    spider: str
+    crawl: str
+    entries: int
+    queued: int
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.entries} entries queued ({self.queued} requests) in the {self.spider} frontier for crawl "
+                f"{self.crawl} ({len(self.skipped)} malformed)")
+
+
+def seed(settings, spidercls, path: str, crawl: str | None = None, append: bool = False) -> Seeded:
+    """Read ``path`` with the spider's reader and queue its entries: what ``scrapy seed`` does, and each run of
+    ``scrapy schedule``. Raises ``OSError``/``ValueError`` when the input cannot be read at all."""
+    entries, errors = spidercls.read_input(path)
+    name, queued, refused = asyncio.run(start_crawl(settings, spidercls, entries, crawl, append))
+    return Seeded(spidercls.name, name, len(entries) - len(refused), queued, [str(e) for e in errors] + refused)
 
 
 class Command(ScrapyCommand):
@@ -37,13 +61,9 @@ class Command(ScrapyCommand):
             raise UsageError("REDIS_URL is not set (environment or -s REDIS_URL=redis://host:6379/0)")
         spidercls = self.crawler_process.spider_loader.load(args[0])
         try:
-            entries, errors = spidercls.read_input(args[1])
+            done = seed(self.settings, spidercls, args[1], opts.crawl, opts.append)
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read {args[1]}: {exc}") from None
-        for error in errors:
-            print(f"skipped: {error}")
-        crawl, queued, refused = asyncio.run(start_crawl(self.settings, spidercls, entries, opts.crawl, opts.append))
-        for message in refused:
+        for message in done.skipped:
             print(f"skipped: {message}")
-        print(f"{len(entries) - len(refused)} entries queued ({queued} requests) in the {spidercls.name} frontier "
-              f"for crawl {crawl} ({len(errors) + len(refused)} malformed)")
+        print(done.summary())
