@@ -120,6 +120,21 @@ def test_a_dead_workers_sealed_commit_is_completed_once_or_its_requests_redone(r
     run(scenario())
 
 
+def test_a_worker_of_an_earlier_crawl_leases_nothing_of_the_next(redis_url):
+    async def scenario():
+        f = frontier(redis_url, "a")
+        await f.reset("old")
+        await f.reset("new")  # scrapy seed started another crawl meanwhile
+        await f.push([Push(FrontierRequest("page", "http://site.com/"))])
+        stale = await f.claim(10, crawl_id="old")
+        assert stale.leases == [] and stale.crawl_id == "new" and stale.queued == 1
+        fresh = await f.claim(10, crawl_id="new")
+        assert len(fresh.leases) == 1
+        await f.server.aclose()
+
+    run(scenario())
+
+
 def test_a_delay_spaces_a_hosts_requests_from_the_end_of_the_previous_one(redis_url):
     async def scenario():
         a, b = frontier(redis_url, "a"), frontier(redis_url, "b")

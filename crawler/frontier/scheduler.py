@@ -73,6 +73,7 @@ class LeasedScheduler:
         self.outbox = asyncio.Event()
         self.flush_lock = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
+        self.crawl_of_frontier = ""  # the crawl id read from Redis at start ("" when CRAWL_ID was given)
         self.shared = dict.fromkeys(SHARED_STATS, 0)  # what this worker already added to the shared counters
         self.shared_at = 0.0
 
@@ -112,7 +113,7 @@ class LeasedScheduler:
         if not value:
             key = self.frontier.keys.crawl_id
             await self.frontier.call("crawl id", self.frontier.server.set, key, new_crawl_id(), nx=True)
-            value = await self.frontier.crawl_id()
+            value = self.crawl_of_frontier = await self.frontier.crawl_id() or ""
         self.stats.set_value("crawl_id", safe_name(value))
 
     def close(self, reason: str):
@@ -236,6 +237,15 @@ class LeasedScheduler:
         self.robots.append((host, delay))
         self.outbox.set()
 
+    def _leave_for_new_crawl(self, crawl: str) -> None:
+        """``scrapy seed`` started another crawl: this worker's rows would land under the old crawl id, so it
+        finishes what it holds and stops (``scrapy work`` or a restart policy starts it again for the new crawl)."""
+        logger.warning("the frontier now holds crawl %s, this worker writes crawl %s: finishing and stopping", crawl,
+                       self.crawl_of_frontier)
+        self.stats.set_value("frontier/crawl_changed_to", crawl)
+        self.drain()
+        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="crawl_changed"))
+
     # --- shutdown
     def drain(self) -> None:
         """Stop leasing; give back at once what was leased but not started."""
@@ -315,8 +325,10 @@ class LeasedScheduler:
         while True:
             self.kick.clear()
             want = 0 if self.draining else max(0, self.prefetch - len(self.leases))
-            claim = await self.frontier.claim(want)
+            claim = await self.frontier.claim(want, crawl_id=self.crawl_of_frontier)
             self.status, self.status_at = claim, loop.time()
+            if self.crawl_of_frontier and claim.crawl_id != self.crawl_of_frontier and not self.draining:
+                self._leave_for_new_crawl(claim.crawl_id)
             if claim.reaped:
                 logger.warning("took back %d leases of workers that stopped beating", claim.reaped)
                 self.stats.inc_value("frontier/reaped", claim.reaped)

@@ -116,11 +116,15 @@ local function reap(p, w, now)
 end
 """
 
-# ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1).
-# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, next_reap, recover, id1, host1, payload1, ...}.
+# ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1), this worker's crawl id ("" any).
+# A worker of an earlier crawl leases nothing: its rows would land under the wrong crawl id.
+# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, next_reap, recover, crawl id, id1, host1,
+# payload1, ...}.
 CLAIM = NOW + _REAP + _HOST_DELAY + """
 local p, worker = ARGV[1], ARGV[2]
 local want, limit, default_delay, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local crawl = redis.call('GET', p .. 'crawl_id') or ''
+if ARGV[8] ~= '' and crawl ~= ARGV[8] then want = 0 end
 redis.call('ZADD', p .. 'workers', now + ttl, worker)
 local reaped = 0
 if ARGV[7] == '1' then
@@ -168,7 +172,7 @@ local nw = redis.call('ZRANGE', p .. 'workers', 0, 0, 'WITHSCORES')
 local next_reap = -1
 if #nw > 0 then next_reap = math.max(0, tonumber(nw[2]) - now) end
 local head = {reaped, next_ready, tonumber(redis.call('GET', p .. 'queued') or '0'),
-              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap, redis.call('LLEN', p .. 'recover')}
+              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap, redis.call('LLEN', p .. 'recover'), crawl}
 for j = 1, #out do head[#head + 1] = out[j] end
 return head
 """

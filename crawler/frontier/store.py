@@ -45,6 +45,7 @@ class Claim:
     leased: int
     next_reap: float | None  # seconds until the earliest worker heartbeat expires
     recover: int  # sealed commits of dead workers waiting to be completed
+    crawl_id: str  # the crawl the frontier holds now
     leases: list[Lease] = field(default_factory=list)
 
 
@@ -148,12 +149,14 @@ class Frontier:
                      *positions]
         return await self._script("PUSH", args) if batch else []
 
-    async def claim(self, want: int, reap: bool = True) -> Claim:
-        raw = await self._script("CLAIM", [self.worker, want, self.per_host, self.delay_ms, self.ttl_ms, int(reap)])
-        reaped, next_ready, queued, leased, next_reap, recover, *rest = raw
+    async def claim(self, want: int, reap: bool = True, crawl_id: str = "") -> Claim:
+        """Lease up to ``want`` requests (none if the frontier now holds another crawl than ``crawl_id``)."""
+        raw = await self._script("CLAIM", [self.worker, want, self.per_host, self.delay_ms, self.ttl_ms, int(reap),
+                                           crawl_id])
+        reaped, next_ready, queued, leased, next_reap, recover, crawl, *rest = raw
         leases = [Lease(str(rest[i]), rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
         return Claim(int(reaped), None if next_ready < 0 else next_ready / 1000, int(queued), int(leased),
-                     None if next_reap < 0 else next_reap / 1000, int(recover), leases)
+                     None if next_reap < 0 else next_reap / 1000, int(recover), str(crawl), leases)
 
     async def done(self, leases: list[Lease]) -> None:
         if leases:
