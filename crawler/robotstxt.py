@@ -8,9 +8,11 @@
 - **A huge robots.txt still counts** (RFC 9309 §2.5: parse at least the first 500 KiB). Scrapy cancels a download
   past ``DOWNLOAD_MAXSIZE`` and then allows everything; here the download of a robots.txt stops after
   ``ROBOTSTXT_MAX_SIZE`` bytes (``StopDownload(fail=False)`` keeps what arrived) and the lines received are parsed.
-- **Unreachable means disallow** (RFC 9309 §2.3.1.4): a 5xx or 429 answer, or no answer at all (timeout, refused,
-  DNS failure), makes the host disallowed for ``ROBOTSTXT_UNREACHABLE_RETRY`` seconds, after which its robots.txt
-  is asked again; Scrapy allowed everything. A 4xx other than 429 still means "no rules" (§2.3.1.3).
+- **Unreachable means disallow** (RFC 9309 §2.3.1.4): a 5xx or 429 answer, or a server that does not answer in
+  time (timeout, connection reset), makes the host disallowed for ``ROBOTSTXT_UNREACHABLE_RETRY`` seconds, after
+  which its robots.txt is asked again; Scrapy allowed everything. A 4xx other than 429 still means "no rules"
+  (§2.3.1.3), and so does a host with no server at all (no DNS name, connection refused, broken TLS): its pages fail
+  the same way and keep their true reason (an expired domain stays ``dns_nxdomain``).
 
 When a robots.txt cannot be read, ``crawler.politeness.robots_unavailable`` is sent, so that the cluster frontier
 stops holding the host to one request at a time. Enabled in place of Scrapy's by ``DOWNLOADER_MIDDLEWARES`` in
@@ -33,6 +35,10 @@ from twisted.internet.defer import Deferred
 from crawler.politeness import robots_unavailable
 
 logger = logging.getLogger(__name__)
+
+
+# Failures that mean no server answers at all (no name, no listener, no TLS): nothing to be polite to.
+NO_SERVER = frozenset(("dns_nxdomain", "dns_error", "connection_refused", "tls_error"))
 
 
 class Unreachable:
@@ -114,12 +120,17 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         self._resolve(netloc, rp)
 
     def _robots_error(self, exc, netloc: str) -> None:
-        if isinstance(exc, IgnoreRequest):  # refused before any fetch (an address we may not ask): no rules known
+        from crawler.checks.verdict import failure_reason
+
+        _, reason, _ = failure_reason(exc, netloc.rsplit(":", 1)[0])
+        if isinstance(exc, IgnoreRequest) or reason in NO_SERVER:
+            # Refused before any fetch, or there is no server to spare: the site's own requests fail the same way
+            # and get the true reason (an expired domain is a lost backlink, not a robots.txt refusal).
             super()._robots_error(exc, netloc)
             self.crawler.signals.send_catch_log(signal=robots_unavailable, netloc=netloc)
         else:
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-            self._unreachable(netloc, type(exc).__name__)
+            self._unreachable(netloc, reason)
 
     def _unreachable(self, netloc: str, why: str) -> None:
         logger.warning("robots.txt of %s unreachable (%s): the host is disallowed for %.0f s (RFC 9309 §2.3.1.4)",

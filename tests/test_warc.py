@@ -484,7 +484,7 @@ class SiteSpider(Spider):
 
 process = CrawlerProcess({
     "EXTENSIONS": {"crawler.warc.archive.WarcArchive": 500},
-    "WARC_ENABLED": True, "OUTPUT_URI": output_uri,
+    "WARC_ENABLED": True, "OUTPUT_URI": output_uri, "WARC_MAX_SIZE": 1_000_000_000,  # a project sets it (settings.py)
     **({"CRAWL_ID": "c1", "WORKER_ID": "w1"} if ids == "given" else {}),
     "WARC_ARCHIVE_CHECKS": archive_checks == "on",
     "FEEDS": {items_path: {"format": "jsonlines"}},
