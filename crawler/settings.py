@@ -45,6 +45,9 @@ DNS_TIMEOUT = 15
 TWISTED_DNS_RESOLVER = "crawler.dns.OverrideResolver"
 DNS_OVERRIDES = {}
 DNS_OVERRIDES_STRICT = False
+# --- address guard (crawler/netguard.py): no connection to loopback, private (RFC 1918, ULA), link-local (cloud
+# metadata), CGNAT, multicast, reserved or unspecified addresses, except names in DNS_OVERRIDES and these networks
+ALLOWED_NETWORKS = []  # ["10.1.0.0/16", "127.0.0.5"] or "10.1.0.0/16,127.0.0.5"
 
 # --- breadth-first crawl: requests carry priority -depth; FIFO queues within a priority
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
