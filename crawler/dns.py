@@ -33,6 +33,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import dnscache
 from scrapy.utils.datatypes import LocalCache
 
@@ -52,14 +53,26 @@ class TemporaryDNSError(DNSLookupError):
     """The resolver failed to answer (SERVFAIL, timeout): try again later."""
 
 
+class BlockedRequest(IgnoreRequest):
+    """A request the address guard refused (raised by ``crawler/addressguard.py``): never retried, never sent.
+
+    An IgnoreRequest, as Scrapy's own refusals (robots.txt, offsite) are, so that no middleware retries it or
+    logs it as a download error; callbacks tell it apart by its type (reason ``blocked_address``)."""
+
+    def __init__(self, detail: str):
+        super().__init__(f"blocked_address: {detail}")
+        self.detail = detail
+
+
 class BlockedAddressError(DNSLookupError):
     """The name or literal leads to an address the crawler must not connect to (``crawler/netguard.py``).
 
     A DNSLookupError so that Twisted fails the connection quietly, before any socket is opened."""
 
     def __init__(self, name: str, address: str, category: str, why: str = "not in DNS_OVERRIDES or ALLOWED_NETWORKS"):
-        super().__init__(f"{name}: {address} is {category.replace('_', '-')}, {why}")
         self.name, self.address, self.category = name, address, category
+        self.detail = f"{name}: {address} is {category.replace('_', '-')}, {why}"
+        super().__init__(self.detail)
 
 
 def parse_overrides(value: Any) -> dict[str, str]:
@@ -127,6 +140,17 @@ def _lookup(key: str, overrides: dict[str, str], strict: bool, allowed: tuple[IP
     return guard(key, infos[0][4][0], allowed)
 
 
+_logged: LocalCache[str, bool] = LocalCache(1000)
+
+
+def log_refusal(exc: BlockedAddressError) -> None:
+    """One INFO line per refused name: pages that link to http://localhost/ or a router's 192.168.1.1 are
+    common, so a refusal is routine, not a warning."""
+    if exc.name not in _logged:
+        _logged[exc.name] = True
+        logger.info("not connecting to %s", exc.detail)
+
+
 def guard(name: str, address: str, allowed: tuple[IPNetwork, ...]) -> str:
     """``address`` if a connection to it is allowed, else :class:`BlockedAddressError` naming why."""
     ip = parse_ip(address)
@@ -150,13 +174,14 @@ class OverrideResolver:
         self.timeout = timeout
         self.allowed = allowed
         self.stats = stats
-        self._logged: LocalCache[str, bool] = LocalCache(1000)
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> "OverrideResolver":
+        """``crawler`` is the crawler process here (Scrapy builds the resolver once per reactor): it has settings
+        but no stats; ``crawler.addressguard.GuardStats`` hands the crawler's stats over when the crawler starts."""
         s = crawler.settings
         return cls(reactor, parse_overrides(s.get("DNS_OVERRIDES")), s.getbool("DNS_OVERRIDES_STRICT"),
-                   s.getfloat("DNS_TIMEOUT"), parse_networks(s.get("ALLOWED_NETWORKS")), crawler.stats)
+                   s.getfloat("DNS_TIMEOUT"), parse_networks(s.get("ALLOWED_NETWORKS")))
 
     def install_on_reactor(self) -> None:
         self.reactor.installResolver(self)
@@ -181,9 +206,7 @@ class OverrideResolver:
             if self.stats is not None:
                 self.stats.inc_value("netguard/blocked")
                 self.stats.inc_value(f"netguard/blocked/{exc.category}")
-            if exc.name not in self._logged:
-                self._logged[exc.name] = True
-                logger.info("not connecting to %s", exc)
+            log_refusal(exc)
         return exc
 
     def _blocked_failure(self, failure: Any) -> Any:
@@ -194,3 +217,4 @@ class OverrideResolver:
     def _cache(ip: str, name: str) -> str:
         dnscache[name] = ip
         return ip
+

@@ -16,8 +16,10 @@ USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospec
 ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
 # Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robotstxt.RobotsTxtMiddleware": 100,
+    "crawler.addressguard.BlockedConnectionMiddleware": 600,  # a refused connection is final: before RetryMiddleware
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -89,6 +91,7 @@ EXTENSIONS = {
     "crawler.warc.archive.WarcArchive": 600,
     "crawler.politeness.CrawlDelay": 700,
     "crawler.shutdown.GracefulShutdown": 800,
+    "crawler.addressguard.GuardStats": 900,
 }
 PROGRESS_INTERVAL = 30
 

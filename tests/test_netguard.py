@@ -10,7 +10,7 @@ import ipaddress
 import pytest
 
 from crawler.checks import verdict as v
-from crawler.dns import BlockedAddressError, NXDomainError, failure_kind, guard, lookup
+from crawler.dns import BlockedAddressError, BlockedRequest, NXDomainError, failure_kind, guard, lookup
 from crawler.netguard import blocked_category, parse_ip, parse_networks
 from crawler.urls import normalize_url, resolve_href
 
@@ -88,6 +88,7 @@ def test_a_resolved_name_is_judged_on_the_address_it_got():
 def test_a_refused_connection_is_unknown_blocked_address_and_not_retried():
     error = BlockedAddressError("127.0.0.5", "127.0.0.5", "loopback")
     assert v.failure_reason(error, "127.0.0.5") == ("unknown", "blocked_address", False)
+    assert v.failure_reason(BlockedRequest(error.detail), "127.0.0.5") == ("unknown", "blocked_address", False)
     # Twisted replaces the resolver's exception with a plain DNSLookupError: the resolver's memory decides
     from twisted.internet.error import DNSLookupError
 

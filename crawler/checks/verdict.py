@@ -183,15 +183,17 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
     )
     from twisted.internet.error import ConnectionRefusedError as TxRefused, DNSLookupError, TimeoutError as TxTimeout
 
-    from crawler.dns import BlockedAddressError, NXDomainError, failure_kind
+    from crawler.dns import BlockedAddressError, BlockedRequest, NXDomainError, failure_kind
 
     from twisted.internet.error import TCPTimedOutError
 
     # By type only: an exception's message holds the URL, and a URL may well contain "ssl" or "timed out".
     chain = list(_causes(exc))
+    if any(isinstance(e, (BlockedRequest, BlockedAddressError)) for e in chain):
+        return UNKNOWN, "blocked_address", False  # the address guard said no: asking again changes nothing
     if any(isinstance(e, (CannotResolveHostError, DNSLookupError)) for e in chain):
-        if failure_kind(host) is BlockedAddressError or any(isinstance(e, BlockedAddressError) for e in chain):
-            return UNKNOWN, "blocked_address", False  # the address guard said no: asking again changes nothing
+        if failure_kind(host) is BlockedAddressError:  # Twisted kept only "no results for hostname lookup"
+            return UNKNOWN, "blocked_address", False
         if failure_kind(host) is NXDomainError or any(isinstance(e, NXDomainError) for e in chain):
             return BROKEN, "dns_nxdomain", False
         return UNKNOWN, "dns_error", True

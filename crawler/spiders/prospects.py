@@ -22,6 +22,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
+from crawler.dns import BlockedRequest
 from crawler.frontier.codec import FrontierRequest
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
@@ -49,11 +50,13 @@ class ProspectsSpider(FrontierSpider):
         self.max_pages_per_site = int(max_pages_per_site)
         self.pages_per_site: dict[str, int] = {}
         self.requested = RecentUrls(100_000)
+        self.url_length_limit = 0  # Scrapy's URLLENGTH_LIMIT, read in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request), CheckPolicy.from_settings(crawler.settings))
+        spider.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         return spider
 
     # --- input
@@ -148,18 +151,43 @@ class ProspectsSpider(FrontierSpider):
             if self.requested.seen(("check " if row["external"] else "page ") + target):
                 self.crawler.stats.inc_value("links/requested_before")  # the dupefilter would have dropped it
                 continue
-            if row["external"]:
-                yield self.check_request(target, depth + 1)
-            elif follow and row["target_site"] == site:
-                yield self.page_request(target, site, depth + 1)
+            try:
+                yield from self.follow_link(target, row["external"], site, depth)
+            except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
+                self.crawler.stats.inc_value("links/unrequestable")
+                logger.info("link on %s not requested: %s: %s", response.url, target[:200], exc)
+
+    def follow_link(self, target: str, external: bool, site: str, depth: int):
+        """The request for one link: a check of an external target, or the next page of the site.
+
+        A URL over ``URLLENGTH_LIMIT`` would be dropped silently by Scrapy's UrlLengthMiddleware: an external one
+        gets its ``checks`` row here instead (``unknown``, ``url_too_long``), an internal one is counted."""
+        if self.url_length_limit and len(target) > self.url_length_limit:
+            if not external:
+                self.crawler.stats.inc_value("pages/url_too_long")
+                return
+            yield self.check_item(self.checker.unchecked_row(
+                target, "url_too_long", f"{len(target)} characters, over URLLENGTH_LIMIT ({self.url_length_limit})"))
+            return
+        if external:
+            yield self.check_request(target, depth + 1)
+        else:
+            yield self.page_request(target, site, depth + 1)
 
     def page_failed(self, failure):
         request = failure.request
+        if failure.check(BlockedRequest):  # the address guard refused the page's address (crawler/addressguard.py)
+            self.crawler.stats.inc_value("pages/blocked_address")
+            yield self.failed_page(request, f"blocked_address: {failure.value.detail}")
+            return
         if failure.check(IgnoreRequest):  # robots.txt said no, or an offsite/size filter
             self.crawler.stats.inc_value("pages/ignored")
             return
         self.crawler.stats.inc_value("pages/fetch_error")
-        yield PageItem(
+        yield self.failed_page(request, f"{failure.type.__name__}: {failure.value}")
+
+    def failed_page(self, request: scrapy.Request, error: str) -> PageItem:
+        return PageItem(
             {
                 "url": request.url,
                 "final_url": request.url,
@@ -168,7 +196,7 @@ class ProspectsSpider(FrontierSpider):
                 "depth": request.meta["depth"],
                 "fetched_at": datetime.now(timezone.utc),
                 "parse_status": "fetch_error",
-                "fetch_error": f"{failure.type.__name__}: {failure.value}"[:500],
+                "fetch_error": error[:500],
                 "links_count": 0,
                 "redirect_chain": [],
             }
