@@ -116,3 +116,10 @@ def test_hostile_hosts_normalize_to_urls_that_parse_without_credentials(href, ex
     from scrapy import Request
 
     Request(target)  # without brackets an IPv6 literal failed here: "Port could not be cast to integer"
+
+
+def test_a_backlink_source_on_a_refused_address_is_unverified():
+    from crawler.backlinks.decide import UNVERIFIED, failure_decision
+
+    decision = failure_decision(BlockedRequest("10.0.0.5: 10.0.0.5 is private"), "10.0.0.5")
+    assert (decision.state, decision.reason) == (UNVERIFIED, "blocked_address")

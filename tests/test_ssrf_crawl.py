@@ -9,6 +9,7 @@ the canary's address is not in the overrides, so only the address guard (``crawl
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -247,3 +248,23 @@ def test_allowed_networks_open_the_canary_on_purpose(hostile, tmp_path):
     for path in ("ipv6-loopback", "latest/meta-data/"):  # still outside the allowed networks
         assert checks[path]["reason"] == "blocked_address"
     assert hostile.canary.connections > before
+
+
+def test_the_resolver_alone_holds_at_connect_time(hostile, tmp_path):
+    """Without the middleware that refuses IP literals early, every connection still asks the resolver for its
+    address when it connects, and the resolver refuses: the middleware only makes the refusal quick and clear."""
+    before = hostile.canary.connections
+    middlewares = {"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                   "crawler.robotstxt.RobotsTxtMiddleware": 100,
+                   "crawler.addressguard.AddressGuardMiddleware": None,
+                   "crawler.addressguard.BlockedConnectionMiddleware": 600}
+    result = run_crawl("prospects", tmp_path, hostile, {"seeds": hostile.url("hostile-site.com")},
+                       {"CRAWL_ID": "c3", "DOWNLOADER_MIDDLEWARES": json.dumps(middlewares)})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "AddressGuardMiddleware" not in result.log and "BlockedConnectionMiddleware" in result.log  # off, really
+    assert hostile.canary.connections == before
+    checks = checks_by_path(result)
+    for path in ("mapped", "bare", "decimal", "short", "hex", "ipv6-loopback", "latest/meta-data/", "to-canary"):
+        assert (checks[path]["verdict"], checks[path]["reason"]) == ("unknown", "blocked_address"), checks[path]
+    assert result.stats["netguard/blocked"] >= 8  # counted by the resolver this time
+    assert "retry/count" not in result.stats
