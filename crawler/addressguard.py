@@ -18,6 +18,7 @@ reason ``blocked_address``, a page gets a ``fetch_error`` row saying so, a backl
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.exceptions import CannotResolveHostError
@@ -34,6 +35,8 @@ from crawler.dns import (
     parse_overrides,
 )
 from crawler.netguard import parse_ip, parse_networks
+
+logger = logging.getLogger(__name__)
 
 
 class AddressGuardMiddleware:
@@ -74,7 +77,9 @@ class BlockedConnectionMiddleware:
 
 
 class GuardStats:
-    """Scrapy extension: the resolver counts its refusals in the stats of the crawler running in this process."""
+    """Scrapy extension: the resolver counts its refusals in the stats of the crawler running in this process, and
+    a crawl whose resolver is not ours (``TWISTED_DNS_RESOLVER`` changed) says loudly that only IP literals are
+    guarded."""
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "GuardStats":
@@ -83,6 +88,9 @@ class GuardStats:
         resolver = getattr(reactor, "resolver", None)
         if isinstance(resolver, OverrideResolver):
             resolver.stats = crawler.stats
+        else:
+            logger.warning("TWISTED_DNS_RESOLVER is not crawler.dns.OverrideResolver: names are not checked against "
+                           "the address guard (only IP literals are)")
         return cls()
 
 
