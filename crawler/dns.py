@@ -190,7 +190,9 @@ class OverrideResolver:
         key = name.lower().rstrip(".")
         try:
             if name in dnscache and key not in self.overrides:
-                return defer.succeed(guard(key, dnscache[name], self.allowed))
+                address = guard(key, dnscache[name], self.allowed)
+                _failures.pop(key, None)
+                return defer.succeed(address)
             if key in self.overrides or self.strict or parse_ip(key) is not None:
                 return defer.succeed(lookup(name, self.overrides, self.strict, self.allowed))
         except DNSLookupError as exc:

@@ -123,3 +123,25 @@ def test_a_backlink_source_on_a_refused_address_is_unverified():
 
     decision = failure_decision(BlockedRequest("10.0.0.5: 10.0.0.5 is private"), "10.0.0.5")
     assert (decision.state, decision.reason) == (UNVERIFIED, "blocked_address")
+
+
+def test_a_cached_answer_is_judged_again():
+    """Scrapy's DNS cache outlives an answer's TTL: a name cached with an internal address (rebinding) is refused
+    by the resolver on the next connection, without a lookup. The Deferred has fired when it is returned."""
+    from scrapy.resolver import dnscache
+
+    from crawler.dns import OverrideResolver
+
+    resolver = OverrideResolver(reactor=None, overrides={}, strict=False, timeout=1)
+    dnscache["rebound.example"] = "10.0.0.7"
+    try:
+        failures = []
+        resolver.getHostByName("rebound.example").addErrback(failures.append)
+        assert failures and failures[0].check(BlockedAddressError)
+        assert failure_kind("rebound.example") is BlockedAddressError
+        dnscache["rebound.example"] = "93.184.216.34"
+        answers = []
+        resolver.getHostByName("rebound.example").addCallback(answers.append)
+        assert answers == ["93.184.216.34"] and failure_kind("rebound.example") is None
+    finally:
+        dnscache.pop("rebound.example", None)

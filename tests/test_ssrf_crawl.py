@@ -10,6 +10,7 @@ the canary's address is not in the overrides, so only the address guard (``crawl
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -268,3 +269,28 @@ def test_the_resolver_alone_holds_at_connect_time(hostile, tmp_path):
         assert (checks[path]["verdict"], checks[path]["reason"]) == ("unknown", "blocked_address"), checks[path]
     assert result.stats["netguard/blocked"] >= 8  # counted by the resolver this time
     assert "retry/count" not in result.stats
+
+
+def test_an_allowed_ipv6_literal_is_reached_over_ipv6(hostile, tmp_path):
+    """IPv6 literals are requested like any URL once allowed: the resolver hands Twisted the IPv6 address."""
+    class IPv6Server(_Server):
+        address_family = socket.AF_INET6
+
+    try:
+        canary6 = IPv6Server(("::1", hostile.canary_port), _Handler)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    canary6.answer = lambda host, path: (200, {"Content-Type": "text/plain"}, b"fine")
+    thread = threading.Thread(target=canary6.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = run_crawl("prospects", tmp_path, hostile, {"seeds": hostile.url("hostile-site.com")},
+                           {"CRAWL_ID": "c4", "ALLOWED_NETWORKS": "::1/128"})
+    finally:
+        canary6.shutdown()
+        canary6.server_close()
+    assert result.returncode == 0, result.log[-3000:]
+    row = checks_by_path(result)["ipv6-loopback"]
+    assert (row["url"], row["verdict"]) == (hostile.canary_url("[::1]", "/ipv6-loopback"), "ok")
+    assert [(m, h) for m, h, p, _ in canary6.requests if p == "/ipv6-loopback"][:1] == [("HEAD", f"[::1]:{hostile.canary_port}")]
+    assert checks_by_path(result)["bare"]["reason"] == "blocked_address"  # ::1 allowed, 127.0.0.5 still not
