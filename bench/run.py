@@ -25,6 +25,7 @@ Every server started is stopped at the end; all traffic stays on 127.0.0.0/8.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -355,9 +356,7 @@ class Bench:
 
     def stage_profile(self) -> dict:
         """The embedded crawl again, under pyinstrument (installed into the venv by hand: it is not a dependency)."""
-        try:
-            import pyinstrument  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("pyinstrument") is None:
             result = {"problem": "not available: .venv/bin/pip install pyinstrument"}
             self.record("profile", result)
             return result

@@ -4,7 +4,7 @@ The guard itself is in the resolver (``crawler/dns.py``, rules in ``crawler/netg
 it for its address when it connects, so nothing gets round it. What the resolver cannot do is say *why* a
 connection failed: Twisted turns every resolver error into a plain ``DNSLookupError``, which Scrapy's
 RetryMiddleware retries (three refused attempts per request) and its robots.txt middleware logs as an error with a
-traceback (docs/pitfalls.md §7). So:
+traceback (docs/pitfalls.md §8). So:
 
 - :class:`AddressGuardMiddleware` (before robots.txt, ``DOWNLOADER_MIDDLEWARES`` 50) refuses a request whose host is
   an IP literal the guard would refuse anyway, in any of its spellings, before robots.txt or DNS are asked;

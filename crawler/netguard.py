@@ -8,7 +8,7 @@ an ``ok`` row about it and archive the answer into WARC (server-side request for
 Sheet). The guard is applied by the resolver (``crawler/dns.py``) to the address a connection is about to use, so
 it holds for pages, link checks, robots.txt and every redirect hop alike, and a name that resolves to a public
 address once and to a private one later (DNS rebinding) is judged on the address actually connected to
-(docs/pitfalls.md §7).
+(docs/pitfalls.md §8).
 
 Operators open holes deliberately: names mapped by ``DNS_OVERRIDES`` are trusted (the demo web, the tests, a
 staging mirror crawled under production names), and ``ALLOWED_NETWORKS`` lists networks that may be reached by

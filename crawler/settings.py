@@ -65,7 +65,9 @@ CHECK_MAX_REDIRECTS = 10
 CHECK_MAXSIZE = 4 * 1024 * 1024
 
 # --- output: <OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet
-OUTPUT_URI = "./data"
+OUTPUT_URI = "./data"  # or s3://bucket/prefix (crawler/lake.py)
+S3_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL", "")  # an S3-compatible store: http://host:port; empty = AWS
+S3_REGION = os.environ.get("AWS_REGION", "")  # empty: AWS_DEFAULT_REGION, else us-east-1
 CRAWL_ID = None  # default: the UTC start time, e.g. 20261121T103000Z
 WORKER_ID = None  # default: <hostname>-<pid>
 PARQUET_ROWS_PER_FILE = 1_000_000

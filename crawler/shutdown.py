@@ -56,10 +56,8 @@ class GracefulShutdown:
 
     def hard_exit(self, signum: int, name: str) -> None:
         logger.warning("second %s: exiting now without committing (leases expire and are redone elsewhere)", name)
-        sink = Ledger.of(self.crawler).sink
-        for writer in getattr(sink, "writers", {}).values():
-            if writer.tmp_path is not None and writer.tmp_path.is_file():
-                writer.tmp_path.unlink()
+        # A temporary part file being written stays: no reader looks at "_" files, and the next start under this
+        # WORKER_ID removes it unless a sealed commit names it (pipelines/parquet.py).
         logging.shutdown()
         os._exit(128 + signum)
 
@@ -85,7 +83,10 @@ class GracefulShutdown:
                        "rest back", in_flight, self.timeout)
         sink = Ledger.of(self.crawler).sink
         if sink is not None:
-            sink.commit()
+            try:
+                await asyncio.wait_for(sink.commit(), 5)
+            except asyncio.TimeoutError:  # Redis away: what was not sealed is redone elsewhere
+                logger.warning("could not commit within 5 s: the uncommitted requests are redone by other workers")
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
         if hasattr(scheduler, "finish"):  # cluster: give back every lease not acknowledged
             try:

@@ -9,10 +9,13 @@ and sorted by the table's key, as ``_part-...parquet.tmp``, then renames it. A c
 half-written part; a kill loses at most the rows since the last commit.
 
 In cluster mode the rows of a leased request are held apart until the request is fully processed
-(``crawler/frontier/ledger.py``) and only then join the next commit; once the commit's files are renamed, their
-leases are acknowledged to the frontier. Until then a killed worker's requests are redone by another worker, so
-no row is lost, and no committed row is produced twice except in the moment between a rename and its
-acknowledgement (the README's "Cluster guarantees" says so, and every report deduplicates by the table's key).
+(``crawler/frontier/ledger.py``) and only then join the next commit. A commit is two-phase: every table's part is
+written under its temporary name, then the frontier *seals* the commit (ends its leases and records its files, in
+one step), then the files are renamed and the record forgotten. A worker killed before the seal has its requests
+redone by another worker; one killed after it has its commit completed (renamed) by another worker that sees the
+same lake (``crawler/frontier/scripts.py``). So no row is lost and none is written twice; with workers that do not
+share one lake, a kill between the seal and the renames can still duplicate that commit's rows (reports
+deduplicate by each table's key).
 
 On one machine a run replaces the partition of its ``CRAWL_ID`` (the parts of an earlier run with the same id
 are removed at start), unless it resumes a ``JOBDIR``.
@@ -20,15 +23,19 @@ are removed at start), unless it resumes a ``JOBDIR``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import os
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.failpoints import failpoint
 from crawler.frontier.ledger import Ledger, current
+from crawler.lake import Lake, open_lake
 from crawler.runinfo import crawl_id, worker_id
 from schemas import schema_for
 
@@ -42,10 +49,11 @@ class PartWriter:
 
     BATCH = 5_000
 
-    def __init__(self, table: str, directory: Path, worker: str, *, row_group_size: int, compression: str):
+    def __init__(self, table: str, lake: Lake, directory: str, worker: str, *, row_group_size: int, compression: str):
         self.table = table
         self.schema = schema_for(table)
-        self.directory = directory
+        self.lake = lake
+        self.directory = directory  # relative to the lake root
         self.worker = worker
         self.row_group_size = row_group_size
         self.compression = compression
@@ -53,8 +61,7 @@ class PartWriter:
         self.batches: list[pa.RecordBatch] = []
         self.pending = 0  # rows not yet committed
         self.seq = 0
-        self.files: list[Path] = []
-        self.tmp_path: Path | None = None  # set while a commit writes
+        self.files: list[str] = []
         self.rejected = 0  # rows that did not fit the schema (logged one by one)
 
     def add(self, rows: list[dict]) -> None:
@@ -93,11 +100,12 @@ class PartWriter:
         while True:
             name = f"part-{self.worker}-{self.seq:05d}.parquet"
             self.seq += 1
-            if not (self.directory / name).exists():
-                return name
+            if not self.lake.exists(f"{self.directory}/{name}") and not self.lake.exists(f"{self.directory}/_{name}.tmp"):
+                return name  # neither a part nor a sealed commit's temporary file (scripts.py) has it
 
-    def commit(self) -> Path | None:
-        """Write the pending rows as one new part file; on failure (a full disk) keep them for the next commit."""
+    def stage(self) -> Staged | None:
+        """Write the pending rows as a complete temporary file in the lake; the rows stay pending until
+        :meth:`publish`. Raises OSError (a full disk, an unreachable store) with nothing left behind."""
         self._batch()
         self.batches = [b for b in self.batches if b.num_rows]
         if not self.batches:
@@ -106,23 +114,43 @@ class PartWriter:
         key = SORT_KEYS.get(self.table)
         if key:
             table = table.sort_by([(key, "ascending")])
-        self.directory.mkdir(parents=True, exist_ok=True)
         name = self._next_name()
-        final = self.directory / name
-        self.tmp_path = self.directory / f"_{name}.tmp"
-        try:
-            pq.write_table(table, self.tmp_path, compression=self.compression, row_group_size=self.row_group_size)
-            os.replace(self.tmp_path, final)  # atomic: the part appears complete or not at all
-        except BaseException:
-            if self.tmp_path.is_file():
-                self.tmp_path.unlink()
-            raise
-        finally:
-            self.tmp_path = None
-        self.batches, self.pending = [], 0
-        self.files.append(final)
-        logger.debug("wrote %s (%d rows)", final, table.num_rows)
-        return final
+        staged = Staged(self, f"{self.directory}/_{name}.tmp", f"{self.directory}/{name}", len(self.batches),
+                        table.num_rows)
+        self.lake.write(staged.tmp, lambda f: pq.write_table(table, f, compression=self.compression,
+                                                               row_group_size=self.row_group_size))
+        return staged
+
+    def publish(self, staged: Staged) -> str:
+        """Give the staged file its final name (the part appears complete or not at all)."""
+        self.lake.publish(staged.tmp, staged.final)
+        self.forget(staged)
+        logger.debug("wrote %s (%d rows)", staged.final, staged.rows)
+        return staged.final
+
+    def forget(self, staged: Staged) -> None:
+        """The staged rows are someone else's to publish now: drop them from the pending ones."""
+        del self.batches[:staged.batches]
+        self.pending -= staged.rows
+        self.files.append(staged.final)
+
+    def discard(self, staged: Staged) -> None:
+        """The commit failed: remove its temporary file, keep its rows for the next commit."""
+        self.lake.delete(staged.tmp)
+
+    def commit(self) -> str | None:
+        """Stage and publish at once (a writer used on its own, without a frontier)."""
+        staged = self.stage()
+        return self.publish(staged) if staged is not None else None
+
+
+@dataclass
+class Staged:
+    writer: PartWriter
+    tmp: str  # paths relative to the lake root
+    final: str
+    batches: int  # how many of the writer's batches it holds (more may have arrived since)
+    rows: int
 
 
 class ParquetPipeline:
@@ -131,49 +159,50 @@ class ParquetPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.writers: dict[str, PartWriter] = {}
-        self.root: Path | None = None
+        self.lake: Lake | None = None
         self.held: dict[str, list[tuple[str, list[dict]]]] = {}  # lease -> rows of a request being processed
-        self.finished: list[str] = []  # leases whose rows are in the writers, acknowledged at the next commit
-        self.committing = False
+        self.finished: list[str] = []  # leases whose rows are in the writers, ended by the next commit
+        self.lock = asyncio.Lock()  # one commit at a time
+        self.pending_commit: asyncio.Task | None = None
         self.task = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         s = self.crawler.settings
         spider = self.crawler.spider
-        self.root = Path(s.get("OUTPUT_URI") or "./data")
+        self.lake = open_lake(s.get("OUTPUT_URI"), s)
         self.crawl = crawl_id(self.crawler)
         self.worker = worker_id(s)
         self.rows_per_file = s.getint("PARQUET_ROWS_PER_FILE")
         self.options = dict(row_group_size=s.getint("PARQUET_ROW_GROUP_SIZE"), compression=s.get("PARQUET_COMPRESSION"))
         self.ledger = Ledger.of(self.crawler)
         self.ledger.sink = self
-        self._clear_partition(spider, s)
+        self._clear_partition(spider, s, keep=await self.ledger.recovery_files())
         interval = s.getfloat("PARQUET_COMMIT_INTERVAL")
         if interval > 0:
             from scrapy.utils.asyncio import create_looping_call
 
-            self.task = create_looping_call(self.commit)
+            self.task = create_looping_call(self.commit_soon)
             self.task.start(interval, now=False)
-        logger.info("output: %s (crawl=%s, worker=%s, commit every %.0f s)", self.root.resolve(), self.crawl,
+        logger.info("output: %s (crawl=%s, worker=%s, commit every %.0f s)", self.lake.location(), self.crawl,
                     self.worker, interval)
 
-    def _clear_partition(self, spider, settings) -> None:
-        """Remove our own leftovers of a crash; on one machine, the parts of an earlier run of this crawl id."""
+    def _clear_partition(self, spider, settings, keep: set[str]) -> None:
+        """Remove our own leftovers of a crash (except the temporary files of sealed commits, which another worker
+        or this one will still rename); on one machine, the parts of an earlier run of this crawl id."""
         replace = not settings.get("REDIS_URL") and not _resuming(settings.get("JOBDIR"))
         removed = 0
         for table in getattr(spider, "output_tables", ()):
-            directory = self.root / table / f"crawl={self.crawl}"
-            if not directory.is_dir():
-                continue
-            for path in directory.glob(f"_part-{self.worker}-*.tmp"):
-                path.unlink(missing_ok=True)
+            directory = f"{table}/crawl={self.crawl}"
+            for name in self.lake.list(directory, f"_part-{self.worker}-*.tmp"):
+                if f"{directory}/{name}" not in keep:
+                    self.lake.delete(f"{directory}/{name}")
             if replace:
-                for path in [*directory.glob("part-*.parquet"), *directory.glob("_part-*.tmp")]:
-                    path.unlink(missing_ok=True)
+                for name in [*self.lake.list(directory, "part-*.parquet"), *self.lake.list(directory, "_part-*.tmp")]:
+                    self.lake.delete(f"{directory}/{name}")
                     removed += 1
         if removed:
             logger.warning("crawl %s ran before: replaced its partition (%d part files of the earlier run removed)",
@@ -181,8 +210,7 @@ class ParquetPipeline:
 
     def writer(self, table: str) -> PartWriter:
         if table not in self.writers:
-            directory = self.root / table / f"crawl={self.crawl}"
-            self.writers[table] = PartWriter(table, directory, self.worker, **self.options)
+            self.writers[table] = PartWriter(table, self.lake, f"{table}/crawl={self.crawl}", self.worker, **self.options)
         return self.writers[table]
 
     async def process_item(self, item):
@@ -202,7 +230,7 @@ class ParquetPipeline:
             self.crawler.stats.inc_value(f"rows/{table}", len(rows))
             full = full or writer.pending >= self.rows_per_file
         if full:
-            self.commit()
+            self.commit_soon()
 
     def lease_finished(self, lease: str, ok: bool) -> None:
         rows = self.held.pop(lease, [])
@@ -210,42 +238,93 @@ class ParquetPipeline:
             self.finished.append(lease)
             self._add(rows)
 
-    def commit(self) -> None:
-        """Make every pending row durable, then acknowledge the leases whose rows they were."""
-        if self.committing:
-            return
-        self.committing = True
-        started = time.monotonic()
-        files, failed = [], False
-        try:
-            for writer in self.writers.values():  # each table on its own: one failing table stops no other
-                try:
-                    if (path := writer.commit()) is not None:
-                        files.append(path)
-                except OSError as exc:
-                    failed = True
-                    logger.error("commit of %s failed, its rows are kept for the next attempt: %s", writer.table, exc)
-                    self.crawler.stats.inc_value("parquet/commit_errors")
-        finally:
-            self.committing = False
-        for writer in self.writers.values():
-            if writer.rejected:
-                self.crawler.stats.set_value(f"parquet/rejected_rows/{writer.table}", writer.rejected)
-        if failed:  # the leases wait until every table holds their rows
-            return
-        leases, self.finished = self.finished, []
-        if files:
-            self.crawler.stats.inc_value("parquet/commits")
-            logger.debug("committed %d part files in %.2f s", len(files), time.monotonic() - started)
-        self.ledger.durable(leases)
+    def commit_soon(self) -> None:
+        """Start a commit unless one is running (what arrives meanwhile goes into the next)."""
+        if self.pending_commit is None or self.pending_commit.done():
+            self.pending_commit = asyncio.ensure_future(self.commit())
 
-    def close_spider(self) -> None:
+    async def commit(self) -> None:
+        """Make every pending row durable and end the leases whose rows they are, as one commit: stage every
+        table's part under a temporary name, seal (``crawler/frontier/scripts.py``), rename, forget the record."""
+        async with self.lock:
+            try:
+                await self._commit()
+            except Exception:  # the rows stay pending (or sealed, for recovery): the next commit tries again
+                logger.exception("commit failed")
+                self.crawler.stats.inc_value("parquet/commit_errors")
+
+    async def _commit(self) -> None:
+        started = time.monotonic()
+        leases, self.finished = self.finished, []
+        staged: list[Staged] = []
+        try:
+            for writer in self.writers.values():
+                if (part := writer.stage()) is not None:
+                    staged.append(part)
+        except OSError as exc:  # a full disk: nothing of this commit is kept, all of it is tried again later
+            for part in staged:
+                part.writer.discard(part)
+            self.finished = leases + self.finished
+            logger.error("commit failed, its rows are kept for the next attempt: %s", exc)
+            self.crawler.stats.inc_value("parquet/commit_errors")
+            return
+        finally:
+            for writer in self.writers.values():
+                if writer.rejected:
+                    self.crawler.stats.set_value(f"parquet/rejected_rows/{writer.table}", writer.rejected)
+        if not staged and not leases:
+            return
+        name = f"{self.worker}-{uuid.uuid4().hex[:12]}"
+        try:
+            await self.ledger.seal(name, [(p.tmp, p.final) for p in staged], leases)
+        except BaseException:
+            for part in staged:
+                part.writer.discard(part)
+            self.finished = leases + self.finished
+            raise
+        failpoint("commit:sealed")
+        renamed = 0
+        for part in staged:  # from here on the rows are the sealed commit's, whatever happens
+            try:
+                part.writer.publish(part)
+                renamed += 1
+                failpoint("commit:renamed")
+            except OSError as exc:
+                part.writer.forget(part)
+                logger.error("could not rename %s (%s): sealed commit %s is completed by the next worker that "
+                             "starts under this WORKER_ID or takes over its work", part.tmp, exc, name)
+        if renamed == len(staged):
+            await self.ledger.published(name)
+        if staged:
+            self.crawler.stats.inc_value("parquet/commits")
+            logger.debug("committed %d part files in %.2f s", len(staged), time.monotonic() - started)
+
+    def roll_forward(self, files: list[tuple[str, str]]) -> bool:
+        """Complete a stopped worker's sealed commit in this lake: publish each temporary file still there.
+        False when some file is neither here nor published (a lake this worker does not see): then it must be
+        redone, and nothing of it may be left to appear later."""
+        lake = self.lake
+        if not all(lake.exists(tmp) or lake.exists(final) for tmp, final in files):
+            if any(lake.exists(final) for _, final in files):
+                logger.error("sealed commit partly in this lake (%s): its rows may appear twice", files)
+            for tmp, _ in files:
+                lake.delete(tmp)
+            return False
+        for tmp, final in files:
+            try:
+                lake.publish(tmp, final)
+            except OSError:  # published meanwhile (by its worker, or by another recovering worker)
+                if lake.exists(tmp) or not lake.exists(final):
+                    raise
+        return True
+
+    async def close_spider(self) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
         if self.held:
             logger.warning("%d requests were still being processed at close: their rows are not written (their "
                            "leases go back to the frontier)", len(self.held))
-        self.commit()
+        await self.commit()
 
 
 def _resuming(jobdir: str | None) -> bool:

@@ -67,6 +67,19 @@ def redis_url(redis_server):
 
 
 @pytest.fixture(scope="session")
+def object_store():
+    """A SeaweedFS S3 server on loopback (tests/objectstore.py)."""
+    from tests.objectstore import ObjectStore
+
+    try:
+        store = ObjectStore().__enter__()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield store
+    store.__exit__()
+
+
+@pytest.fixture(scope="session")
 def web():
     with TestWeb(hang_seconds=60) as w:
         yield w

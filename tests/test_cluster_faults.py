@@ -60,9 +60,9 @@ def seed(redis_url: str, web, tmp_path: Path, crawl: str = "c") -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def worker(out: Path, web, redis_url: str, name: str, logs: Path, **settings) -> subprocess.Popen:
-    return start_worker("prospects", out, web, {}, {**FAST, "WORKER_ID": name, **settings}, {"REDIS_URL": redis_url},
-                        logs / f"{name}.log")
+def worker(out: Path, web, redis_url: str, name: str, logs: Path, env: dict | None = None, **settings) -> subprocess.Popen:
+    return start_worker("prospects", out, web, {}, {**FAST, "WORKER_ID": name, **settings},
+                        {"REDIS_URL": redis_url, **(env or {})}, logs / f"{name}.log")
 
 
 def wait_pages(web: GridWeb, n: int, timeout: float = 120) -> None:
@@ -122,6 +122,29 @@ def test_kill_9_of_a_worker_loses_nothing_and_writes_nothing_twice(grid, grid_si
     assert "took back" in log  # the survivor redid the dead worker's leases
     server = redis.Redis.from_url(redis_url)
     assert int(server.get("prospects:queued")) == 0 and int(server.get("prospects:leased")) == 0
+
+
+@pytest.mark.parametrize("point, taken_over_by", [("commit:sealed@3", "another worker"), ("commit:renamed@4", "itself")])
+def test_a_worker_killed_inside_a_commit_has_it_completed_not_redone(grid, grid_single, redis_url, tmp_path, point,
+                                                                     taken_over_by):
+    """Killed between the seal and the renames (crawler/failpoints.py: a real SIGKILL at that exact moment), the
+    commit is finished by whoever takes over, from the temporary files it left: its rows appear once."""
+    seed(redis_url, grid, tmp_path)
+    grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    doomed = worker(out, grid, redis_url, "w1", logs, env={"LINKPROSPECTOR_FAILPOINT": point})
+    if taken_over_by == "another worker":
+        procs = [worker(out, grid, redis_url, "w2", logs)]
+        assert doomed.wait(120) == -signal.SIGKILL
+        log = logs / "w2.log"
+    else:
+        assert doomed.wait(120) == -signal.SIGKILL
+        os.rename(logs / "w1.log", logs / "w1-killed.log")
+        procs = [worker(out, grid, redis_url, "w1", logs)]
+        log = logs / "w1.log"
+    assert finish(procs, logs) == [0]
+    assert "completed commit w1-" in log.read_text()
+    assert_same_as(Crawl(0, "", {}, out), grid_single)
 
 
 def test_a_killed_worker_restarted_under_its_own_name_finishes_the_crawl(grid, grid_single, redis_url, tmp_path):

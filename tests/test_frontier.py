@@ -45,7 +45,7 @@ def test_entries_are_compact_versioned_data_and_anything_else_is_refused():
 
 
 # --- protocol
-def test_a_host_gets_at_most_its_slots_across_workers_and_leases_end_only_when_acked(redis_url):
+def test_a_host_gets_at_most_its_slots_across_workers_and_leases_end_only_when_sealed(redis_url):
     async def scenario():
         a, b = frontier(redis_url, "a"), frontier(redis_url, "b")
         urls = [FrontierRequest("page", f"http://site.com/p/{i}") for i in range(5)]
@@ -58,7 +58,7 @@ def test_a_host_gets_at_most_its_slots_across_workers_and_leases_end_only_when_a
         await a.done(first.leases[:1])  # one response processed: its slot frees, its lease stays
         third = await b.claim(10)
         assert len(third.leases) == 1 and third.leased == 3
-        assert await a.ack([first.leases[0].id]) == 0
+        assert await a.seal("", [], [first.leases[0].id]) == 0  # its rows committed (none to record)
         await a.done(first.leases[1:])
         await a.release([(first.leases[1], first.leases[1].payload)])  # given back: queued again, at the head
         again = await a.claim(10)
@@ -82,9 +82,39 @@ def test_a_dead_workers_leases_are_taken_back_after_its_heartbeat_expires(redis_
         await asyncio.sleep(0.4)
         back = await alive.claim(10)
         assert back.reaped == 3 and sorted(x.host for x in back.leases) == ["h0.com", "h1.com", "h2.com"]
-        assert await dead.ack([x.id for x in held.leases]) == 3  # too late: reported as lost, not double-counted
+        assert await dead.seal("", [], [x.id for x in held.leases]) == 3  # too late: reported as lost, not double-counted
         assert (back.queued, back.leased) == (0, 3)
         for f in (dead, alive):
+            await f.server.aclose()
+
+    run(scenario())
+
+
+def test_a_dead_workers_sealed_commit_is_completed_once_or_its_requests_redone(redis_url):
+    async def scenario():
+        dead = frontier(redis_url, "dead", lease_timeout=0.3)
+        alive = [frontier(redis_url, w, lease_timeout=30) for w in ("a1", "a2")]
+        await dead.push([Push(FrontierRequest("page", f"http://h{i}.com/")) for i in range(4)])
+        held = await dead.claim(10)
+        await dead.done(held.leases)
+        files = [("pages/_part-dead-00000.parquet.tmp", "pages/part-dead-00000.parquet")]
+        assert await dead.seal("dead-1", files, [x.id for x in held.leases[:2]]) == 0
+        assert await dead.seal("dead-2", files[:0], [held.leases[2].id]) == 0  # no files: nothing to record
+        assert await dead.seal("dead-3", [("x/_t", "x/t")], [held.leases[3].id]) == 0
+        await dead.published("dead-3")  # renamed in time: forgotten
+        assert await dead.recovery_files() == {files[0][0]}  # its temporary file must survive clean-ups
+        status = await alive[0].claim(0)
+        assert (status.queued, status.leased, status.recover) == (0, 0, 0)  # sealed leases ended
+        await asyncio.sleep(0.4)
+        status = await alive[0].claim(0)
+        assert (status.reaped, status.recover) == (0, 1)  # the commit waits for someone to complete it
+        one, two = [await f.next_recovery() for f in alive]
+        assert one == two and one.files == files and one.requests == 2
+        assert await alive[0].recovered(one, requeue=True)
+        assert not await alive[1].recovered(two, requeue=True)  # reported twice: acted on once
+        back = await alive[1].claim(10)
+        assert back.recover == 0 and sorted(x.payload for x in back.leases) == sorted(x.payload for x in held.leases[:2])
+        for f in (dead, *alive):
             await f.server.aclose()
 
     run(scenario())

@@ -293,3 +293,23 @@ if __name__ == "__main__":
         print(f"\nmain_content={main_content}\n{table}")
         for miss in misses:
             print("  miss", *miss)
+
+
+RESOURCE_PAGE = """<!doctype html><html><body><header class="site-header"><a href="/">Crumb</a></header>
+<main><article><h1>Sourdough at home</h1>
+<p>Starters need flour, water and a warm place; we fed ours twice a day for a week before the first bake.</p>
+<p>Ours took a week to rise. These pages helped us most:</p>
+<ul><li><a href="https://example.org/starter">Starter guide</a></li><li><a href="https://example.org/flour">Flour chart</a></li></ul>
+<h2>Further reading</h2><ul><li><a href="https://example.org/book">The bread book</a></li></ul>
+</article></main><footer><a href="/privacy">Privacy</a></footer></body></html>"""
+
+
+def test_resource_lists_in_the_article_are_main_content_with_their_lead_in():
+    root = lxml.html.document_fromstring(RESOURCE_PAGE)
+    anchors = root.xpath("//a")
+    rows = {a.get("href"): row for a, row in zip(anchors, place_links(root, anchors))}
+    for href in ("https://example.org/starter", "https://example.org/flour", "https://example.org/book"):
+        assert rows[href]["region"] == "content" and rows[href]["in_main_content"] is True, rows[href]
+    assert rows["https://example.org/starter"]["sentence"] == "These pages helped us most:"
+    assert rows["https://example.org/book"]["sentence"] == "Further reading"
+    assert rows["/privacy"]["in_main_content"] is False and rows["/privacy"]["sentence"] is None

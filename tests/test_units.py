@@ -3,7 +3,8 @@ extraction and the Parquet part writer."""
 
 from __future__ import annotations
 
-
+import errno
+import os
 from datetime import datetime, timedelta, timezone
 
 import pyarrow.parquet as pq
@@ -16,6 +17,7 @@ from crawler.netguard import parse_networks
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
 from crawler.seeds import read_seeds
 from crawler.urls import normalize_url, registered_domain, resolve_href
+from crawler.lake import LocalLake
 from pipelines.parquet import PartWriter
 
 
@@ -148,26 +150,33 @@ def test_extract_links_rows():
 
 
 # --- Parquet parts
-def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_path):
-    w = PartWriter("checks", tmp_path, "w1", row_group_size=2, compression="zstd")
+def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_path, monkeypatch):
+    w = PartWriter("checks", LocalLake(tmp_path), "t", "w1", row_group_size=2, compression="zstd")
+    tmp_path = tmp_path / "t"
     rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(timezone.utc)} for i in range(12)]
     w.add(rows[:3])
-    assert list(tmp_path.iterdir()) == []  # nothing on disk before a commit
-    assert w.commit().name == "part-w1-00000.parquet"
+    assert not tmp_path.exists()  # nothing on disk before a commit
+    assert w.commit() == "t/part-w1-00000.parquet"
     w.add(rows[3:7])
     (tmp_path / "part-w1-00001.parquet").mkdir()  # the next name is taken: a fresh name, never an overwrite
-    blocker = tmp_path / "_part-w1-00002.parquet.tmp"
-    blocker.mkdir()  # the temporary file cannot be written: stands for a full disk
+    (tmp_path / "_part-w1-00002.parquet.tmp").touch()  # a sealed commit's temporary file: its name is taken too
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError):
         w.commit()
     assert w.pending == 4 and len(list(tmp_path.glob("*.parquet"))) == 2  # rows kept for the next commit
-    blocker.rmdir()
-    assert w.commit().name == "part-w1-00003.parquet"
+    assert sorted(p.name for p in tmp_path.glob("_*")) == ["_part-w1-00002.parquet.tmp"]  # nothing half-written
+    monkeypatch.undo()
+    (tmp_path / "_part-w1-00002.parquet.tmp").unlink()
+    assert w.commit() == "t/part-w1-00004.parquet"
     w.add(rows[7:])
     assert w.commit() is not None and w.commit() is None  # nothing pending: no empty part
     (tmp_path / "part-w1-00001.parquet").rmdir()
     files = sorted(tmp_path.glob("*.parquet"))
-    assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00003.parquet", "part-w1-00004.parquet"]
+    assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00004.parquet", "part-w1-00005.parquet"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("_")]
     urls = [u for f in files for u in pq.read_table(f).column("url").to_pylist()]
     assert sorted(urls) == [r["url"] for r in rows]
@@ -175,13 +184,13 @@ def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_
 
 
 def test_a_row_that_does_not_fit_the_schema_costs_only_itself(tmp_path, caplog):
-    w = PartWriter("checks", tmp_path, "w1", row_group_size=100, compression="zstd")
+    w = PartWriter("checks", LocalLake(tmp_path), ".", "w1", row_group_size=100, compression="zstd")
     now = datetime.now(timezone.utc)
     rows = [{"url": f"http://a.com/{i}", "verdict": "ok", "reason": "ok", "checked_at": now} for i in range(5)]
     rows[2]["http_status"] = "two hundred"  # a string where the schema says int
     w.add(rows)
     w.add([{"url": "http://a.com/later", "verdict": "ok", "reason": "ok", "checked_at": now}])
-    path = w.commit()
+    path = tmp_path / w.commit()
     assert sorted(pq.read_table(path).column("url").to_pylist()) == sorted(
         [r["url"] for i, r in enumerate(rows) if i != 2] + ["http://a.com/later"])
     assert w.rejected == 1 and w.pending == 0

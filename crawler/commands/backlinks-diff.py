@@ -10,7 +10,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.commands.prospects import print_table, write_csv
 from crawler.reports.backlinks_diff import CHANGES, backlinks_diff
-from crawler.reports.lake import LakeError
+from crawler.reports.lake import LakeError, as_lake
 
 
 class Command(ScrapyCommand):
@@ -33,7 +33,7 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give the OUTPUT_URI of the backlinks crawls (the folder holding backlinks/)")
         try:
-            from_crawl, to_crawl, table = backlinks_diff(args[0], opts.from_crawl, opts.to_crawl)
+            from_crawl, to_crawl, table = backlinks_diff(as_lake(args[0], self.settings), opts.from_crawl, opts.to_crawl)
         except LakeError as exc:
             raise UsageError(str(exc)) from None
         counts = Counter(table.column("change").to_pylist())

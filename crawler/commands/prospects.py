@@ -7,7 +7,7 @@ import csv
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.reports.lake import LakeError
+from crawler.reports.lake import LakeError, as_lake
 from crawler.reports.prospects import prospects
 
 
@@ -48,7 +48,7 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give the OUTPUT_URI of a crawl (the folder holding pages/, links/, checks/)")
         try:
-            crawl, table = prospects(args[0], opts.crawl, opts.limit, self.settings.getfloat("SITEWIDE_MIN_SHARE"))
+            crawl, table = prospects(as_lake(args[0], self.settings), opts.crawl, opts.limit, self.settings.getfloat("SITEWIDE_MIN_SHARE"))
         except LakeError as exc:
             raise UsageError(str(exc)) from None
         cut = f" (the first {opts.limit})" if opts.limit and table.num_rows == opts.limit else ""

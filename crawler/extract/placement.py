@@ -38,7 +38,10 @@ Regions
    article's own header/footer (byline, categories, tags, "edit this page"), not the site banner or contentinfo;
    it decides nothing, whatever its class says, and neither does any element there whose class says header or
    footer (Docusaurus' ``theme-doc-footer-edit-meta-row``), so those links end up ``content``. ``<section>``
-   does not scope: themes use it as a plain wrapper. Class words alone mark item headers/footers too
+   does not scope: themes use it as a plain wrapper. An ``aside`` in the site header or footer is part of it
+   (social links beside the logo). One token naming both a side and a menu (``sidebar-nav``, ``left-bar-menu``)
+   is a menu; a complementary word next to a tag/topic/embed word (``RelatedTags``, ``related-topics``,
+   ``social-media-embed``) is the article's own. Class words alone mark item headers/footers too
    (``entry-header``, ``card-footer``, ``message-footer``, ``page-header``...). An ``aside`` inside an article is
    a call-out (content) unless it is labelled (``aria-label``). **Wrappers are not regions**: an element that
    contains the main area (``main``, ``articleBody``, ``entry-content``, ``post-body``... holding running text)
@@ -50,9 +53,13 @@ Regions
    a sibling column holding at least twice its running text is a side column: ``navigation`` when it comes first
    and is a list of links (the left menu of a table layout), ``sidebar`` otherwise. With known widths the side
    column must be the narrower one; columns inside an article are the article's own layout.
-4. A link inside a content container (``main``, ``role=main``, ``article``, ``articleBody``, ``entry-content``,
+4. **After the article.** The *article* is the outermost ``main``/``article``/main-area container around the main
+   area (rule 6). A link after it whose run is not running text is ``sidebar``: "more stories" rows, teaser cards
+   (each its own ``<article>``), sponsored slides, which are rule 2's related boxes without their words; ``footer``
+   when it is after the page's footer or near a footer mark.
+5. A link inside a content container (``main``, ``role=main``, ``article``, ``articleBody``, ``entry-content``,
    ``post-body``...) is ``content``.
-5. **Where the running text is**, for pages without (enough) hints. Running text is every text node of at least
+6. **Where the running text is**, for pages without (enough) hints. Running text is every text node of at least
    25 characters outside links and outside the chrome; the *main area* is the deepest element holding 60% of it,
    when some links lie outside it. A link inside the main area is ``content``. Outside it, a link near a footer
    mark (``©``, "copyright 2021", "all rights reserved", "powered by", "last updated" in its block or the short
@@ -60,11 +67,11 @@ Regions
    ``footer``; a link before the main area and before the page's first ``h1`` is ``header`` when it is an image
    (a logo) or alone, ``navigation`` when it belongs to a group of links (a menu). Anything else on a page with
    running text is ``content`` (sections of a landing page, lists after an intro).
-6. Pages without any running text: a link in a weak content container (a ``content``/``post``/``entry`` word),
+7. Pages without any running text: a link in a weak content container (a ``content``/``post``/``entry`` word),
    a link trafilatura keeps, or a link in running text (its own run has at least 40 characters of non-link text,
    under half of it link text) is ``content``; anything else is ``unknown``.
 
-trafilatura is only the tie-breaker of rule 6: its fast extraction keeps menus, footers and link lists on small
+trafilatura is only the tie-breaker of rule 7: its fast extraction keeps menus, footers and link lists on small
 pages and drops link lists that are the page's content (measured on the fixtures), while rules 2-5 are exact on
 hinted markup. It answers the other question, whether a link is part of the main text, below.
 
@@ -76,8 +83,10 @@ text guessing, each ``<a>`` gets a unique marker ``href`` for the duration of th
 trafilatura copies the tree and copies ``href`` verbatim into ``<ref target>``), so a kept link is found by
 identity. When the output holds no link at all (trafilatura's baseline fallback returns plain text), a link is
 kept when its text with its surrounding words appears in the main text. Links without text (image links, which
-trafilatura always drops) count as kept when they sit between kept links. ``in_main_content`` is true only for
-kept links in the ``content`` region, so the two columns never contradict each other; ``position`` (character
+trafilatura always drops) count as kept when they sit between kept links. ``in_main_content`` is true for
+``content`` links that trafilatura kept or that lie in a strong content container or the article of rule 4: fast
+mode drops link lists ("further reading", resource lists, link roundups), which are the main content of such pages.
+It is never true outside ``content``, so the two columns never contradict each other; ``position`` (character
 offset in the main text, 0..1) and ``paragraph_index`` (its block among trafilatura's paragraphs, headings, list
 items and cells) are set for main-content links only. A trafilatura crash is logged and the page is placed as with
 ``main_content=False``.
@@ -86,8 +95,9 @@ Text around a link
 ==================
 A link's *block* is its nearest block-level ancestor; nested blocks split it into separate runs of inline text,
 and a link's text columns come from its run only (``text_before``/``text_after`` up to 150 characters, cut at a
-word boundary). ``sentence`` is set when the run is running text (rule 6), cut at sentence punctuation followed by
-a capital, capped at 300 characters around the link. ``links_in_block`` counts every ``<a href>``/``<area href>``
+word boundary). ``sentence`` is set when the run is running text (rule 7), cut at sentence punctuation followed by
+a capital, capped at 300 characters around the link; for a main-content link that is a whole list item (a resource
+list) it is the list's lead-in: the last sentence of the paragraph before the list, or its heading. ``links_in_block`` counts every ``<a href>``/``<area href>``
 in the run; ``block_link_density`` is the share of the run's characters (spaces aside) inside links, 0 for a run
 without text.
 ``heading`` is the nearest preceding ``h1``-``h3``.
@@ -112,8 +122,8 @@ REGIONS = ("content", "navigation", "header", "footer", "sidebar", "comments", "
 
 TEXT_LIMIT = 150
 SENTENCE_LIMIT = 300
-RUNNING_TEXT_MIN = 40  # non-link characters (spaces aside) that make a link's run running text (rule 6, ``sentence``)
-AREA_TEXT_MIN = 25  # characters of a text node that count as running text for the main area (rule 5)
+RUNNING_TEXT_MIN = 40  # non-link characters (spaces aside) that make a link's run running text (rule 7, ``sentence``)
+AREA_TEXT_MIN = 25  # characters of a text node that count as running text for the main area (rule 6)
 AREA_SHARE = 0.6  # share of the running text the main area holds
 SIDE_TEXT_MIN = 100  # running text a column needs before its neighbours count as side columns
 FOOTER_WINDOW = 400  # characters around a link searched for a footer mark
@@ -155,6 +165,9 @@ COMPLEMENTARY_WORDS = frozenset(
     "related relatedposts similar yarpp share sharing sharedaddy addtoany sharethis social socials ad ads advert "
     "adverts advertisement adsbygoogle sponsor sponsors promo".split()
 )
+# what is the article's own even with a complementary word: its tags ("RelatedTags", "related-topics") and the posts
+# it embeds ("social-media-embed" around a quoted tweet)
+OWN_WORDS = frozenset("tag tags topic topics keyword keywords embed embeds embedded".split())
 CONTENT_WORDS = frozenset("content main article entry entries post posts story postbody hentry prose markdown".split())
 CONTENT_SUBJECT_WORDS = frozenset(("entry", "post", "article", "story", "main"))
 CONTENT_PART_WORDS = frozenset(("content", "body", "text"))
@@ -177,7 +190,8 @@ ROLE_LABELS = {
 # HTML-AAM scoping, without <section>: themes use it as a plain wrapper far too often
 SCOPING_TAGS = frozenset(("article", "aside", "main", "nav"))
 LANDMARK_TAGS = frozenset(("nav", "header", "footer", "aside", "main", "article"))
-ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav"))
+# an aside in the site header or footer is part of it (social links beside the logo), not a sidebar
+ASIDE_SCOPING_TAGS = frozenset(("article", "aside", "nav", "header", "footer"))
 
 # Labels an element can carry: the chrome regions, the weak "complementary" and "widget" (sidebar when nothing
 # stronger encloses them), "content!" (a main-area container: its ancestors are wrappers) and "content" (a hint).
@@ -187,7 +201,8 @@ CHROME_LABELS = frozenset(
 ABSORBING = frozenset(("footer", "comments", "sidebar"))
 ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank the landmark
 TOKEN_PRIORITY = ("navigation", "header", "widget", "complementary", "content!", "content")
-BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header"))  # wrappers when they hold most text
+# wrappers when they hold most text (a "share-zone" or "widget" around a whole article is not a share box)
+BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header", "complementary", "widget"))
 
 _SPLIT = re.compile(r"[-_\s:./]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -314,8 +329,10 @@ def token_labels(token: str) -> frozenset[str]:
         labels.add("sidebar")
     if words & WIDGET_WORDS and not builder:
         labels.add("widget")
-    if words & COMPLEMENTARY_WORDS:
+    if words & COMPLEMENTARY_WORDS and not words & OWN_WORDS:
         labels.add("complementary")
+    if {"sidebar", "navigation"} <= labels and not words & WIDGET_WORDS:
+        labels.discard("sidebar")  # one token naming a menu at the side (sidebar-nav, left-bar-menu) is a menu
     if lowered in STRONG_CONTENT_TOKENS or _names_content_body(token):
         labels.add("content!")
     if words & CONTENT_WORDS:
@@ -711,7 +728,8 @@ class _Page:
                 self.wrappers.add(element)
         main_owners = [(owner, length) for owner, length in owners if self.chrome(owner)[0] is None]
         self.weight = self._weigh(main_owners)
-        self.area = self.first = None
+        self.area = self.first = self.article = None
+        self.article_end = len(order)
         if not main_owners:
             return
         main_total = sum(length for _, length in main_owners)
@@ -720,6 +738,10 @@ class _Page:
         anchors = self.anchors
         if area is not None and not all(area in (a, *a.iterancestors()) for a in (anchors[0], anchors[-1])):
             self.area = area  # informative: some links lie outside it
+            # the article holding the main area (its tags, author box and post links are its own), and where it ends
+            containers = [e for e in (area, *area.iterancestors()) if e.tag == "main" or self.label(e) in ("content!", "article")]
+            self.article = containers[-1] if containers else area
+            self.article_end = order[_last_descendant(self.article)]
         self.first = min(order[owner] for owner, _ in main_owners)
 
     @staticmethod
@@ -731,7 +753,7 @@ class _Page:
         return weight
 
     def relative_position(self, link) -> str | None:
-        """Rule 5: 'inside' the main area, 'before' it (and before the page's first ``h1``: the page's own title and
+        """Rule 6: 'inside' the main area, 'before' it (and before the page's first ``h1``: the page's own title and
         what follows it are content), 'after the footer' (toolbars and banners a page appends after its footer),
         or 'outside'; None when the page has no running text."""
         order = self.order[link]
@@ -743,6 +765,13 @@ class _Page:
         if order < min(start, self.first_h1):
             return "before"
         return "after the footer" if order > self.footer_end() else "outside"
+
+    def in_article(self, link) -> bool:
+        """Inside the page's main container (``main``, ``article``, ``entry-content``... or the main area): the link
+        lists trafilatura's fast extraction drops ("further reading", resource lists, link roundups) are there."""
+        if self.chrome(link)[1] == "strong":
+            return True
+        return self.article is not None and self.article in link.iterancestors()
 
     def footer_end(self) -> int:
         """Document position of the last element of the page's footers (call once every link's chain is known)."""
@@ -836,6 +865,27 @@ class _Page:
         return run.links
 
 
+def lead_in(link, run: Run) -> str | None:
+    """The context of a link that is a whole list item ("Further reading", resource lists): the last sentence of
+    the paragraph that introduces its list, else the list's heading; None when the item has words of its own."""
+    block = _block_of(link)
+    if block.tag not in ("li", "dd", "dt") or run.chars - run.link_chars >= RUNNING_TEXT_MIN:
+        return None
+    items = block.getparent()
+    if items is None:
+        return None
+    previous = items.getprevious()
+    while previous is not None and not collapse(previous.text_content()):
+        previous = previous.getprevious()
+    if previous is None or previous.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div", "strong", "b", "dt"):
+        return None
+    text = collapse(previous.text_content())
+    if previous.tag == "p" or previous.tag == "div":
+        boundaries = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
+        text = text[boundaries[-1]:] if boundaries else text
+    return _clip_end(text, SENTENCE_LIMIT) or None
+
+
 def _heading_map(root, wanted: set) -> dict:
     headings: dict = {}
     current = None
@@ -855,13 +905,19 @@ def _context_in_main(run: Run, link, main_text: str) -> bool:
 
 
 def _region(page: _Page, link, run: Run, kept: bool) -> str:
-    """Rules 2-6 for one link."""
+    """Rules 2-7 for one link."""
     region, container = page.chrome(link)
     if region is not None:
         return region
     side = page.side_column(link)
     if side is not None:
         return side
+    if page.article is not None and page.order[link] > page.article_end and not is_running_text(run):
+        # link lists after the article ("more stories", teaser rows of <article> cards, sponsored slides) are the
+        # related boxes of rule 2 without their words; a footer without markup still shows its marks
+        if page.order[link] > page.footer_end() or page.near_footer_mark(link, run):
+            return "footer"
+        return "sidebar"
     if container == "strong":
         return "content"
     where = page.relative_position(link)
@@ -920,7 +976,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         # image links are never in trafilatura's output: kept when they sit between kept links
         is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
         region = (_rule_region(link, active, matched) if active else None) or _region(page, link, run, is_kept)
-        in_main = None if main is None else (is_kept and region == "content")
+        in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
         heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
@@ -930,7 +986,11 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
                 "in_main_content": in_main,
                 "text_before": _clip_end(run.text[:start].rstrip(), TEXT_LIMIT),
                 "text_after": _clip_start(run.text[end:].lstrip(), TEXT_LIMIT),
-                "sentence": sentence_of(run, start, end) if is_running_text(run) else None,
+                "sentence": (
+                    sentence_of(run, start, end)
+                    if is_running_text(run)
+                    else lead_in(link, run) if in_main else None
+                ),
                 "heading": heading_text or None,
                 "paragraph_index": paragraph,
                 "position": position,

@@ -22,6 +22,8 @@ class Keys:
         self.robots = p + "robots"  # hash host -> 1 once a worker has read the host's robots.txt
         self.dropped = p + "dropped"  # hash reason -> requests the frontier refused or gave up (stats)
         self.wake = p + "wake"  # pub/sub channel: "work appeared", so idle workers need not poll
+        self.recover = p + "recover"  # list of sealed commit records of dead workers, to complete (scripts.py)
+        self.unreadable = p + "recover:unreadable"  # list: commit records that did not parse, kept for a human
         self.input = p + "input"  # list of input entries for spiders that take files (warc), not requests
         self.seen = p + "dupefilter"  # Bloom filter: shards ``:<n>``, ``:count``, ``:size`` (bloom.py)
 
@@ -37,14 +39,17 @@ class Keys:
     def held(self, worker: str) -> str:
         return f"{self.prefix}held:{worker}"  # set of this worker's lease ids that still hold a host slot
 
+    def commits(self, worker: str) -> str:
+        return f"{self.prefix}commits:{worker}"  # hash commit name -> JSON record of a sealed, unpublished commit
+
     def site_pages(self, site: str) -> str:
         return f"{self.prefix}site_pages:{site}"  # counter: pages admitted for a site (max_pages_per_site)
 
     def patterns(self) -> list[str]:
         """Globs of every key a new crawl must clear."""
         p = self.prefix
-        return [f"{p}q:*", f"{p}h:*", f"{p}leases:*", f"{p}held:*", f"{p}site_pages:*", f"{p}dupefilter*"]
+        return [f"{p}q:*", f"{p}h:*", f"{p}leases:*", f"{p}held:*", f"{p}commits:*", f"{p}site_pages:*", f"{p}dupefilter*"]
 
     def singles(self) -> list[str]:
         return [self.ready, self.workers, self.queued, self.leased, self.delays, self.robots, self.dropped,
-                self.input]
+                self.recover, self.unreadable, self.input]

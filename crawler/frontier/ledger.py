@@ -28,7 +28,21 @@ current: ContextVar[str | None] = ContextVar("current_lease", default=None)
 class RowSink(Protocol):
     def lease_finished(self, lease: str, ok: bool) -> None: ...
 
-    def commit(self) -> None: ...
+    def commit_soon(self) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def roll_forward(self, files: list[tuple[str, str]]) -> bool: ...
+
+
+class Committer(Protocol):
+    """The frontier's side of a commit (the cluster scheduler): ``scripts.py`` describes the protocol."""
+
+    async def seal(self, name: str, files: list[tuple[str, str]], leases: list[str]) -> None: ...
+
+    async def published(self, name: str) -> None: ...
+
+    async def recovery_files(self) -> set[str]: ...
 
 
 class Ledger:
@@ -37,7 +51,7 @@ class Ledger:
         self.failed: set[str] = set()
         self.sink: RowSink | None = None  # the Parquet pipeline, when enabled
         self.on_finished: Callable[[str, bool], None] | None = None  # the scheduler
-        self.on_durable: Callable[[list[str]], None] | None = None  # the scheduler
+        self.committer: Committer | None = None  # the scheduler, in cluster mode
         crawler.signals.connect(self._failed, signal=signals.spider_error)
         crawler.signals.connect(self._failed, signal=signals.item_error)
 
@@ -90,10 +104,18 @@ class Ledger:
             self.sink.lease_finished(lease, ok)
         if self.on_finished is not None:
             self.on_finished(lease, ok)
-        if ok and self.sink is None:
-            self.durable([lease])
 
-    def durable(self, leases: list[str]) -> None:
-        """Rows of these leases are committed: they may be acknowledged."""
-        if leases and self.on_durable is not None:
-            self.on_durable(leases)
+    # --- the two phases of a commit (no-ops on one machine, where nothing is leased)
+    async def seal(self, name: str, files: list[tuple[str, str]], leases: list[str]) -> None:
+        """The commit's files are written under temporary names: end its leases and record it, in one step."""
+        if self.committer is not None and (files or leases):
+            await self.committer.seal(name, files, leases)
+
+    async def published(self, name: str) -> None:
+        """The commit's files carry their final names."""
+        if self.committer is not None:
+            await self.committer.published(name)
+
+    async def recovery_files(self) -> set[str]:
+        """Temporary files that sealed commits still need (they must survive a restart's clean-up)."""
+        return await self.committer.recovery_files() if self.committer is not None else set()

@@ -8,10 +8,11 @@ talk to Redis so that the engine never waits on it:
   "wake" message says work appeared, or a slot frees up; it also renews this worker's heartbeat and takes back
   the leases of workers whose heartbeat expired (``LEASE_TIMEOUT``);
 - the *flusher* sends what the worker produced, in order: new requests (dupefilter and queue in one step), freed
-  host slots, leases given back, and acknowledgements of leases whose rows are committed.
+  host slots, leases given back.
 
-A request's lease ends with an acknowledgement only after the Parquet pipeline committed its rows
-(``ledger.py``), so a worker killed at any moment loses nothing: its leases are redone by another worker.
+A request's lease ends only when the Parquet pipeline seals a commit holding its rows (``ledger.py``,
+``scripts.py``), so a worker killed at any moment loses nothing and writes nothing twice: its leases are redone by
+another worker, its sealed commits completed by another worker.
 Requests produced by downloader middlewares for a leased request (a retry, a redirect hop) carry its lease and stay
 in this worker. Entries that do not decode are dropped with one log line and counted, without stalling.
 """
@@ -92,7 +93,7 @@ class LeasedScheduler:
         if returned:
             logger.warning("gave back %d leases of an earlier run of worker %s", returned, self.worker)
         self.ledger.on_finished = self._finished
-        self.ledger.on_durable = self._durable
+        self.ledger.committer = self
         self.ledger.install()
         self.crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
         loop = asyncio.get_running_loop()
@@ -171,7 +172,9 @@ class LeasedScheduler:
             return
         lease, fr = held
         self.dones.append(lease)
-        if ok:
+        if ok and self.ledger.sink is None:  # no rows to wait for: the lease ends at the next flush
+            self.acks.append(lease.id)
+        elif ok:
             self.unacked += 1
         else:
             attempts = fr.attempts + (0 if self.draining else 1)
@@ -185,10 +188,43 @@ class LeasedScheduler:
         self.outbox.set()
         self.kick.set()
 
-    def _durable(self, lease_ids: list[str]) -> None:
-        self.acks.extend(lease_ids)
-        self.unacked -= len(lease_ids)
-        self.outbox.set()
+    # --- commits (the Parquet pipeline calls these through the ledger; scripts.py describes the protocol)
+    async def seal(self, name: str, files: list[tuple[str, str]], leases: list[str]) -> None:
+        await self._flush()  # first the requests these leases produced, and their freed host slots
+        lost = await self.frontier.seal(name, files, leases)
+        self.unacked -= len(leases)
+        self._count_ended(len(leases), lost)
+
+    async def published(self, name: str) -> None:
+        await self.frontier.published(name)
+
+    async def recovery_files(self) -> set[str]:
+        return await self.frontier.recovery_files()
+
+    def _count_ended(self, n: int, lost: int) -> None:
+        self.stats.inc_value("frontier/acked", n - lost)
+        if lost:
+            logger.warning("%d leases had been taken back before their rows were committed (this worker missed its "
+                           "heartbeat for LEASE_TIMEOUT): their rows may appear twice", lost)
+            self.stats.inc_value("frontier/lease_lost", lost)
+
+    async def _recover(self) -> bool:
+        """Complete a sealed commit of a dead worker: rename what it left, or redo its requests if its files are
+        nowhere to be seen (a lake this worker does not share)."""
+        sink = self.ledger.sink
+        recovery = await self.frontier.next_recovery()
+        if recovery is None or sink is None:
+            return False
+        published = await asyncio.to_thread(sink.roll_forward, recovery.files)
+        if await self.frontier.recovered(recovery, requeue=not published):
+            if published:
+                logger.warning("completed commit %s of a stopped worker (%d files)", recovery.name, len(recovery.files))
+                self.stats.inc_value("frontier/commits_recovered")
+            else:
+                logger.warning("commit %s of a stopped worker is not in this lake: its %d requests are redone",
+                               recovery.name, recovery.requests)
+                self.stats.inc_value("frontier/commits_redone")
+        return True
 
     def robots_read(self, host: str, delay: float) -> None:
         """A worker read ``host``'s robots.txt: the frontier may now give it more than one request at a time."""
@@ -217,7 +253,7 @@ class LeasedScheduler:
         loop = asyncio.get_event_loop()
         now = loop.time()
         if self.unacked and self.ledger.sink is not None:
-            self.ledger.sink.commit()  # idle with rows waiting: commit now so the leases end
+            self.ledger.sink.commit_soon()  # idle with rows waiting: commit now so the leases end
         if self.leases or self.pushes or self.acks or self.dones or self.releases or self.unacked:
             self.idle_since = None
             raise DontCloseSpider
@@ -225,7 +261,7 @@ class LeasedScheduler:
             self.probe = True  # a fresh look at the frontier, then this check again
             self.kick.set()
             raise DontCloseSpider
-        if self.status.queued or self.status.leased:
+        if self.status.queued or self.status.leased or self.status.recover:
             self.idle_since = None
             raise DontCloseSpider
         if self.idle_since is None:
@@ -280,10 +316,11 @@ class LeasedScheduler:
                 logger.warning("took back %d leases of workers that stopped beating", claim.reaped)
                 self.stats.inc_value("frontier/reaped", claim.reaped)
             self._take(claim.leases)
+            recovered = bool(claim.recover) and not self.draining and await self._recover()
             if claim.leases or self.probe:
                 self.probe = False
                 self._wake_engine()
-            if want and len(claim.leases) == want:
+            if (want and len(claim.leases) == want) or recovered:
                 continue
             timeout = beat
             if claim.next_ready is not None and want > len(claim.leases):
@@ -346,9 +383,5 @@ class LeasedScheduler:
         await self.frontier.done(dones)
         await self.frontier.release(releases)
         for start in range(0, len(acks), 1000):
-            lost = await self.frontier.ack(acks[start:start + 1000])
-            self.stats.inc_value("frontier/acked", len(acks[start:start + 1000]) - lost)
-            if lost:
-                logger.warning("%d leases had been taken back before their rows were committed: their rows may "
-                               "appear twice (reports deduplicate)", lost)
-                self.stats.inc_value("frontier/lease_lost", lost)
+            batch = acks[start:start + 1000]
+            self._count_ended(len(batch), await self.frontier.seal("", [], batch))

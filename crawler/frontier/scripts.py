@@ -8,9 +8,17 @@ A host with a delay becomes ready again ``delay`` ms after its previous request 
 requests to it, from any workers, is never shorter than the delay.
 
 Lease life: ``claim`` moves an entry from its host queue into ``leases:<worker>`` (and ``held:<worker>`` while it
-holds the host slot); ``done`` frees the slot once the response is processed; ``ack`` forgets the lease once its
-rows are durable; ``release`` puts it back at the head of its host queue (drain, failure); a worker whose
-heartbeat in ``workers`` expired has all its leases put back by the next ``claim`` of any worker.
+holds the host slot); ``done`` frees the slot once the response is processed; ``seal`` ends the leases whose rows
+a commit holds (see below); ``release`` puts a lease back at the head of its host queue (drain, failure); a worker
+whose heartbeat in ``workers`` expired has all its leases put back by the next ``claim`` of any worker.
+
+Commits are two-phase, with Redis as the log that decides them (docs/pitfalls.md §7): a worker writes its part
+files under temporary names, then ``seal`` ends the commit's leases and records the commit (its files, and its
+requests in case they must be redone) in ``commits:<worker>`` in one step; then the worker renames the files and
+``published`` forgets the record. A worker that dies with a sealed commit has its records moved to ``recover`` by
+the next ``claim``: any worker that sees the lake renames what is left (the files were complete before the seal),
+or, if the files are nowhere to be seen, ``recovered`` puts the commit's requests back to be fetched again. Either
+way each row is written once and none is lost.
 """
 
 NOW = """
@@ -81,7 +89,8 @@ local function host_delay(p, host, default_delay)
 end
 """
 
-# Put every lease of a dead worker back at the head of its host queue. Used by CLAIM and RELEASE.
+# Put every lease of a dead worker back at the head of its host queue, and its sealed commits up for recovery.
+# Used by CLAIM and RELEASE.
 _REAP = _FREE_SLOT + """
 local function reap(p, w, now)
   local lk, hk = p .. 'leases:' .. w, p .. 'held:' .. w
@@ -97,6 +106,9 @@ local function reap(p, w, now)
     n = n + 1
   end
   redis.call('DEL', lk, hk)
+  local ck = p .. 'commits:' .. w
+  for _, record in ipairs(redis.call('HVALS', ck)) do redis.call('RPUSH', p .. 'recover', record) end
+  redis.call('DEL', ck)
   redis.call('ZREM', p .. 'workers', w)
   redis.call('INCRBY', p .. 'queued', n)
   redis.call('DECRBY', p .. 'leased', n)
@@ -105,7 +117,7 @@ end
 """
 
 # ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1).
-# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, id1, host1, payload1, id2, ...}.
+# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, next_reap, recover, id1, host1, payload1, ...}.
 CLAIM = NOW + _REAP + _HOST_DELAY + """
 local p, worker = ARGV[1], ARGV[2]
 local want, limit, default_delay, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -156,7 +168,7 @@ local nw = redis.call('ZRANGE', p .. 'workers', 0, 0, 'WITHSCORES')
 local next_reap = -1
 if #nw > 0 then next_reap = math.max(0, tonumber(nw[2]) - now) end
 local head = {reaped, next_ready, tonumber(redis.call('GET', p .. 'queued') or '0'),
-              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap}
+              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap, redis.call('LLEN', p .. 'recover')}
 for j = 1, #out do head[#head + 1] = out[j] end
 return head
 """
@@ -179,15 +191,56 @@ if woke > 0 then redis.call('PUBLISH', p .. 'wake', woke) end
 return woke
 """
 
-# The rows of these leases are durable: forget them. ARGV: prefix, worker, ids. Returns how many were no longer
-# this worker's (taken back after its heartbeat expired: their rows may now exist twice).
-ACK = _END_LEASE + """
-local p, worker = ARGV[1], ARGV[2]
+# A commit's part files are written under temporary names: end its leases and, when it has files, record it so
+# that it completes even if this worker dies before the renames. ARGV: prefix, worker, commit name, files (JSON
+# list of [temporary, final] paths, "[]" for none), then lease ids. Returns how many leases were no longer this
+# worker's (taken back after its heartbeat expired: their rows may now exist twice).
+SEAL = _FREE_SLOT + _END_LEASE + """
+local p, worker, name, files = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local lk = p .. 'leases:' .. worker
+local requests = {}
 local lost = 0
-for i = 3, #ARGV do
-  if not end_lease(p, worker, ARGV[i]) then lost = lost + 1 end
+for i = 5, #ARGV do
+  local entry = redis.call('HGET', lk, ARGV[i])
+  if entry then
+    local _, held = end_lease(p, worker, ARGV[i])
+    if held then free_slot(p, string.sub(entry, 1, string.find(entry, '\\n', 1, true) - 1)) end
+    requests[#requests + 1] = entry
+  else
+    lost = lost + 1
+  end
+end
+if files ~= '[]' then
+  local record = '{"name":' .. cjson.encode(name) .. ',"files":' .. files .. ',"requests":' .. cjson.encode(requests) .. '}'
+  redis.call('HSET', p .. 'commits:' .. worker, name, record)
 end
 return lost
+"""
+
+# The commit's files are renamed: forget its record. ARGV: prefix, worker, commit name.
+PUBLISHED = """
+return redis.call('HDEL', ARGV[1] .. 'commits:' .. ARGV[2], ARGV[3])
+"""
+
+# A dead worker's commit was completed (files renamed, ARGV[3] = "0") or its files were nowhere to be found
+# (ARGV[3] = "1": its requests go back to be fetched again). Only the first worker to report a record acts on it.
+# ARGV: prefix, record, requeue. Returns 1 if this call took the record.
+RECOVERED = NOW + """
+local p, record = ARGV[1], ARGV[2]
+if redis.call('LREM', p .. 'recover', 1, record) == 0 then return 0 end
+if ARGV[3] == '1' then
+  local n = 0
+  for _, entry in ipairs(cjson.decode(record)['requests']) do
+    local cut = string.find(entry, '\\n', 1, true)
+    local host = string.sub(entry, 1, cut - 1)
+    redis.call('LPUSH', p .. 'q:' .. host, string.sub(entry, cut + 1))
+    redis.call('ZADD', p .. 'ready', 'NX', now, host)
+    n = n + 1
+  end
+  redis.call('INCRBY', p .. 'queued', n)
+  if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end
+end
+return 1
 """
 
 # Give leases back. ARGV: prefix, worker, then (id, host, payload) triples; a payload "!<reason>" gives the request

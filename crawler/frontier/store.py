@@ -10,6 +10,7 @@ has forgotten them. ``REDIS_PARAMS`` (a dict) reaches ``redis.asyncio.Redis.from
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -43,7 +44,16 @@ class Claim:
     queued: int
     leased: int
     next_reap: float | None  # seconds until the earliest worker heartbeat expires
+    recover: int  # sealed commits of dead workers waiting to be completed
     leases: list[Lease] = field(default_factory=list)
+
+
+@dataclass
+class Recovery:
+    raw: str  # the record as stored (its identity in the ``recover`` list)
+    name: str
+    files: list[tuple[str, str]]  # (temporary, final) paths relative to the lake root
+    requests: int
 
 
 @dataclass
@@ -74,7 +84,8 @@ class Frontier:
         self._size_bloom(capacity, error_rate)
         self.stats = stats
         self._scripts = {name: server.register_script(getattr(scripts, name))
-                         for name in ("PUSH", "CLAIM", "DONE", "ACK", "RELEASE", "ROBOTS")}
+                         for name in ("PUSH", "CLAIM", "DONE", "SEAL", "PUBLISHED", "RECOVERED",
+                                                                 "RELEASE", "ROBOTS")}
         self._down_since: float | None = None
 
     async def call(self, what: str, fn, *args, **kwargs):
@@ -139,18 +150,55 @@ class Frontier:
 
     async def claim(self, want: int, reap: bool = True) -> Claim:
         raw = await self._script("CLAIM", [self.worker, want, self.per_host, self.delay_ms, self.ttl_ms, int(reap)])
-        reaped, next_ready, queued, leased, next_reap, *rest = raw
+        reaped, next_ready, queued, leased, next_reap, recover, *rest = raw
         leases = [Lease(str(rest[i]), rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
         return Claim(int(reaped), None if next_ready < 0 else next_ready / 1000, int(queued), int(leased),
-                     None if next_reap < 0 else next_reap / 1000, leases)
+                     None if next_reap < 0 else next_reap / 1000, int(recover), leases)
 
     async def done(self, leases: list[Lease]) -> None:
         if leases:
             await self._script("DONE", [self.worker, self.delay_ms, *[x for l in leases for x in (l.id, l.host)]])
 
-    async def ack(self, ids: list[str]) -> int:
-        """Forget leases whose rows are durable; returns how many had been taken back meanwhile."""
-        return int(await self._script("ACK", [self.worker, *ids])) if ids else 0
+    async def seal(self, name: str, files: list[tuple[str, str]], ids: list[str]) -> int:
+        """End the leases whose rows the commit ``name`` holds and record its (temporary, final) files, in one step
+        (``scripts.SEAL``); returns how many leases had been taken back meanwhile."""
+        return int(await self._script("SEAL", [self.worker, name, json.dumps(files), *ids]))
+
+    async def published(self, name: str) -> None:
+        """The commit's files are renamed: its record is no longer needed."""
+        await self._script("PUBLISHED", [self.worker, name])
+
+    async def next_recovery(self) -> Recovery | None:
+        """The oldest sealed commit of a dead worker, if any (it stays listed until ``recovered``)."""
+        raw = await self.call("recover", self.server.lindex, self.keys.recover, 0)
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+            files = [(str(tmp), str(final)) for tmp, final in record["files"]]
+            requests = record["requests"] or []  # Lua's cjson writes an empty list as {}
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.error("unreadable commit record in %s, put aside: %s: %.200r", self.keys.recover, exc, raw)
+            await self.call("recover", self.server.lrem, self.keys.recover, 1, raw)
+            await self.call("recover", self.server.rpush, self.keys.unreadable, raw)
+            return None
+        return Recovery(raw, str(record.get("name", "?")), files, len(requests))
+
+    async def recovered(self, recovery: Recovery, requeue: bool) -> bool:
+        """Report a recovery; ``requeue`` puts its requests back. False if another worker reported it first."""
+        return bool(await self._script("RECOVERED", [recovery.raw, int(requeue)]))
+
+    async def recovery_files(self) -> set[str]:
+        """Every file named by a sealed commit not yet published: temporary files nobody may delete."""
+        raws = await self.call("recover", self.server.lrange, self.keys.recover, 0, -1)
+        raws += await self.call("recover", self.server.hvals, self.keys.commits(self.worker))
+        files: set[str] = set()
+        for raw in raws:
+            try:
+                files.update(tmp for tmp, _ in json.loads(raw)["files"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        return files
 
     async def release(self, items: list[tuple[Lease, str]]) -> int:
         """Put leases back (payload) or give them up (``"!reason"``)."""

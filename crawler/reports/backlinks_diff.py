@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from crawler.reports.lake import LakeError, connect, table_glob
+from crawler.lake import Lake
+from crawler.reports.lake import LakeError, as_lake, connect, table_glob
 
 CHANGES = ("lost", "degraded", "new", "restored", "improved", "unchanged")  # also the report's sort order
 
@@ -90,26 +91,27 @@ ORDER BY list_position($changes, change), source_url, target
 """
 
 
-def crawl_order(root: str | Path) -> list[str]:
+def crawl_order(root: str | Path | Lake) -> list[str]:
     """The crawls of the ``backlinks`` table, oldest first (by their first ``checked_at``)."""
-    rows = connect().execute(CRAWLS, {"backlinks": table_glob(root, "backlinks", "*")}).fetchall()
+    rows = connect(root).execute(CRAWLS, {"backlinks": table_glob(root, "backlinks", "*")}).fetchall()
     return [crawl for crawl, _ in rows]
 
 
 def backlinks_diff(
-    root: str | Path, from_crawl: str | None = None, to_crawl: str | None = None
+    root: str | Path | Lake, from_crawl: str | None = None, to_crawl: str | None = None
 ) -> tuple[str, str, pa.Table]:
     """Compare two crawls (by default the two latest). Returns ``(from_crawl, to_crawl, table)``."""
+    root = as_lake(root)
     order = crawl_order(root)
     if from_crawl is None and to_crawl is None:
         if len(order) < 2:
-            raise LakeError(f"the backlinks table under {root} has {len(order)} crawl(s); a diff needs two")
+            raise LakeError(f"the backlinks table under {root.uri} has {len(order)} crawl(s); a diff needs two")
         from_crawl, to_crawl = order[-2], order[-1]
     elif from_crawl is None or to_crawl is None:
         raise LakeError("give both --from and --to, or neither (the two latest crawls)")
     for crawl in (from_crawl, to_crawl):
         if crawl not in order:
-            raise LakeError(f"crawl {crawl!r} has no backlinks rows under {root}; crawls there: {', '.join(order)}")
+            raise LakeError(f"crawl {crawl!r} has no backlinks rows under {root.uri}; crawls there: {', '.join(order)}")
     if order.index(from_crawl) >= order.index(to_crawl):
         raise LakeError(
             f"--from {from_crawl} must be an older crawl than --to {to_crawl} (crawls, oldest first: {', '.join(order)})"
@@ -120,4 +122,4 @@ def backlinks_diff(
         "to_crawl": to_crawl,
         "changes": list(CHANGES),
     }
-    return from_crawl, to_crawl, connect().sql(QUERY, params=params).to_arrow_table()
+    return from_crawl, to_crawl, connect(root).sql(QUERY, params=params).to_arrow_table()

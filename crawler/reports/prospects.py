@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from crawler.reports.lake import connect, crawls, table_glob
+from crawler.lake import Lake
+from crawler.reports.lake import as_lake, connect, crawls, table_glob
 from crawler.reports.sitewide import SITEWIDE_LINKS
 
 QUERY = (
@@ -50,8 +51,9 @@ ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, ref
 )
 
 
-def prospects(root: str | Path, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5) -> tuple[str, pa.Table]:
+def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5) -> tuple[str, pa.Table]:
     """Run the report over one crawl (the latest by default). Returns ``(crawl_id, table)``."""
+    root = as_lake(root)
     crawl = crawl or (crawls(root, "checks") or [None])[-1]
     params = {
         "checks": table_glob(root, "checks", crawl),
@@ -60,4 +62,4 @@ def prospects(root: str | Path, crawl: str | None = None, limit: int | None = No
         "min_share": min_share,
     }
     sql = QUERY + (f"\nLIMIT {int(limit)}" if limit else "")
-    return crawl, connect().sql(sql, params=params).to_arrow_table()
+    return crawl, connect(root).sql(sql, params=params).to_arrow_table()

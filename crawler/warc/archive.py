@@ -16,8 +16,12 @@ level 9, plus ~0.1 ms to gunzip a compressed body (Scrapy's HttpCompressionMiddl
 
 from __future__ import annotations
 
+import logging
 import socket
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 
@@ -26,9 +30,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
+from crawler.lake import LocalLake, open_lake
 from crawler.runinfo import crawl_id, worker_id
 from crawler.warc.reader import BodyTooLarge, UndecodableBody, decode_content
 from crawler.warc.writer import RollingWarcWriter
+
+logger = logging.getLogger(__name__)
 
 # Scrapy's DOWNLOAD_MAXSIZE = 0 means "no limit"; decoding still stops at Scrapy's default (1 GiB) then.
 _DECODE_LIMIT = 1024 * 1024 * 1024
@@ -39,14 +46,16 @@ _PRIVATE_REQUEST_HEADERS = {"proxy-authorization"}
 
 class WarcArchive:
     """Enabled by ``WARC_ENABLED``; writes into ``<OUTPUT_URI>/warc/crawl=<crawl id>/``, with the crawl and worker
-    ids the Parquet tables use (``crawler.runinfo``), so pages rows and WARC files share one partition."""
+    ids the Parquet tables use (``crawler.runinfo``), so pages rows and WARC files share one partition. On object
+    storage (``crawler/lake.py``) each file is written in a local spool folder and uploaded whole once finished."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.settings = crawler.settings
-        self.output_uri = self.settings.get("OUTPUT_URI", "./data")
-        if "://" in self.output_uri:
-            raise ValueError(f"OUTPUT_URI must be a local directory for WARC output, got {self.output_uri!r}")
+        self.lake = open_lake(self.settings.get("OUTPUT_URI"), self.settings)
+        # On object storage a file is written in a local spool folder and uploaded whole once finished.
+        self.spool = None if isinstance(self.lake, LocalLake) else Path(tempfile.mkdtemp(prefix="linkprospector-warc-"))
+        self.uploads = ThreadPoolExecutor(1, thread_name_prefix="warc-upload") if self.spool else None
         self.archive_checks = self.settings.getbool("WARC_ARCHIVE_CHECKS", True)
         self.max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         self.writers: dict[str, tuple[RollingWarcWriter, str]] = {}
@@ -73,8 +82,12 @@ class WarcArchive:
         ``robotstxt/`` (each ``<subset>/crawl=<id>/``): ingesting ``warc/`` then yields exactly the pages."""
         if subset not in self.writers:
             relative_dir = f"{subset}/crawl={self.crawl}"
+            on_complete = None
+            if self.spool is not None:
+                on_complete = partial(self._upload, relative_dir)
             writer = RollingWarcWriter(
-                Path(self.output_uri) / relative_dir,
+                (self.spool or self.lake.root) / relative_dir,
+                on_complete=on_complete,
                 prefix=f"linkprospector-{self.crawl}-{self.worker}",
                 max_size=self.settings.getint("WARC_MAX_SIZE", 1_000_000_000),
                 warcinfo={
@@ -129,9 +142,29 @@ class WarcArchive:
         }
         self.crawler.stats.inc_value("warc/responses")
 
+    def _upload(self, relative_dir: str, path: Path) -> None:
+        """A finished file goes to object storage in the background (the crawl does not wait for it)."""
+        self.uploads.submit(self._upload_now, f"{relative_dir}/{path.name}", path)
+
+    def _upload_now(self, rel: str, path: Path) -> None:
+        try:
+            self.lake.upload(path, rel)
+        except Exception as exc:  # kept locally: the data is not lost, and the log says where it is
+            logger.error("could not upload %s to %s (%s): the file stays at %s", path.name, self.lake.location(rel),
+                         exc, path)
+            self.crawler.stats.inc_value("warc/upload_errors")
+            return
+        path.unlink()
+        self.crawler.stats.inc_value("warc/uploaded")
+
     def spider_closed(self) -> None:
         for writer, _ in self.writers.values():
             writer.close()
+        if self.uploads is not None:
+            self.uploads.shutdown(wait=True)  # every finished file is in the lake before the worker exits
+            for folder in sorted(self.spool.rglob("*"), reverse=True) + [self.spool]:  # left only if uploads failed
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:

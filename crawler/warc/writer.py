@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
@@ -58,13 +59,14 @@ class RollingWarcWriter:
     """
 
     def __init__(self, directory: str | os.PathLike, *, prefix: str, max_size: int = 1_000_000_000,
-                 warcinfo: dict) -> None:
+                 warcinfo: dict, on_complete: Callable[[Path], None] | None = None) -> None:
         if max_size <= 0:
             raise ValueError(f"max_size must be positive, got {max_size}")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self.max_size = max_size
+        self.on_complete = on_complete  # called with each finished file's path (an upload to object storage)
         self.warcinfo = {
             "software": _software(),
             "format": "WARC File Format 1.1",
@@ -134,6 +136,8 @@ class RollingWarcWriter:
         self._file = None
         os.rename(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
         _fsync_directory(self.directory)
+        if self.on_complete is not None:
+            self.on_complete(self.directory / self._name)
 
     def __enter__(self) -> RollingWarcWriter:
         return self

@@ -1,0 +1,134 @@
+"""Measure placement on the labelled real pages, tuning and held-out parts apart:
+``python -m tests.realpages.evaluate [--misses] [--part tuning|held-out]``.
+
+Figures per part:
+
+- **region accuracy**: links whose region is the labelled one, over every labelled link;
+- **boilerplate -> content**: links labelled navigation, header, footer, sidebar or breadcrumb that come out as
+  ``content`` (the costly error for a backlink: chrome counted as editorial);
+- **comments recall**: links labelled ``comments`` that come out as ``comments``;
+- **in_main_content (content links)**: links labelled ``content`` with ``in_main_content`` true;
+- **in_main_content (main text)**: the same over the links the dataset's own main-text annotation holds (anchor
+  text of 4+ characters found in ``main_text``, or in one of the ``main_text_has`` snippets), link lists included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from crawler.extract.page import collapse
+from crawler.extract.placement import place_links
+from tests.realpages import LABELS, expected_regions, is_held_out, load_page, page_meta, pages_dir
+
+BOILERPLATE = frozenset(("navigation", "header", "footer", "sidebar", "breadcrumb"))
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+@dataclass
+class Tally:
+    links: int = 0
+    correct: int = 0
+    boilerplate: int = 0
+    boilerplate_content: int = 0
+    comments: int = 0
+    comments_found: int = 0
+    content: int = 0
+    content_in_main: int = 0
+    main_text: int = 0
+    main_text_in_main: int = 0
+    pages: int = 0
+    confusion: Counter = field(default_factory=Counter)
+    misses: list = field(default_factory=list)
+
+    def figures(self) -> dict:
+        def share(a, b):
+            return round(a / b, 4) if b else None
+
+        return {
+            "pages": self.pages,
+            "links": self.links,
+            "region_accuracy": share(self.correct, self.links),
+            "boilerplate_as_content": share(self.boilerplate_content, self.boilerplate),
+            "comments_recall": share(self.comments_found, self.comments),
+            "in_main_content_on_content": share(self.content_in_main, self.content),
+            "in_main_content_on_main_text": share(self.main_text_in_main, self.main_text),
+            "comment_links": self.comments,
+            "main_text_links": self.main_text,
+        }
+
+
+def in_main_text(anchor, meta: dict) -> bool | None:
+    """Whether the dataset's annotation puts the link's anchor text in the main text; None when it cannot say."""
+    text = collapse(anchor.text_content())
+    if len(text) < 4:
+        return None
+    if "main_text" in meta:
+        return text in collapse(meta["main_text"])
+    if any(text in collapse(snippet) for snippet in meta.get("main_text_has", [])):
+        return True
+    return None
+
+
+def evaluate(part: str | None = None, main_content: bool = True) -> dict[str, Tally]:
+    root = pages_dir()
+    if root is None:
+        raise FileNotFoundError("real pages not found: set LINKPROSPECTOR_PAGES or put ../shared/data/pages beside the clone")
+    meta_all = page_meta(root)
+    tallies = {"tuning": Tally(), "held-out": Tally()}
+    for spec in json.loads(LABELS.read_text())["pages"]:
+        relpath = spec["page"]
+        name = "held-out" if is_held_out(relpath) else "tuning"
+        if part and name != part:
+            continue
+        meta = meta_all[relpath]
+        tree, anchors = load_page(root, relpath, meta.get("url"))
+        expected = expected_regions(tree, anchors, spec)
+        rows = place_links(tree, anchors, main_content=main_content)
+        tally = tallies[name]
+        tally.pages += 1
+        for index, (anchor, want, row) in enumerate(zip(anchors, expected, rows)):
+            if want is None:
+                continue
+            got = row["region"]
+            tally.links += 1
+            tally.correct += got == want
+            tally.confusion[(want, got)] += 1
+            if got != want:
+                tally.misses.append((relpath.split("/")[-1][:40], index, want, got, collapse(anchor.text_content())[:30]))
+            if want in BOILERPLATE:
+                tally.boilerplate += 1
+                tally.boilerplate_content += got == "content"
+            elif want == "comments":
+                tally.comments += 1
+                tally.comments_found += got == "comments"
+            elif want == "content" and main_content:
+                tally.content += 1
+                tally.content_in_main += bool(row["in_main_content"])
+                if in_main_text(anchor, meta):
+                    tally.main_text += 1
+                    tally.main_text_in_main += bool(row["in_main_content"])
+    return tallies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--misses", action="store_true", help="list every misplaced link")
+    parser.add_argument("--part", choices=("tuning", "held-out"))
+    args = parser.parse_args()
+    for name, tally in evaluate(args.part).items():
+        if not tally.pages:
+            continue
+        print(f"== {name}: {json.dumps(tally.figures())}")
+        errors = Counter({k: v for k, v in tally.confusion.items() if k[0] != k[1]})
+        print("   top confusions (labelled -> placed):", ", ".join(f"{a}->{b} {n}" for (a, b), n in errors.most_common(8)))
+        if args.misses:
+            for miss in tally.misses:
+                print("   ", *miss)
+
+
+if __name__ == "__main__":
+    main()
