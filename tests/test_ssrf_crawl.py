@@ -10,16 +10,20 @@ the canary's address is not in the overrides, so only the address guard (``crawl
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.crawling import run_crawl
+from tests.crawling import REPO, run_crawl
 
 CANARY_IP = "127.0.0.5"
 CANARY_BODY = b"<html><title>canary</title><body>CANARY-INTERNAL-SECRET</body></html>"
@@ -294,3 +298,27 @@ def test_an_allowed_ipv6_literal_is_reached_over_ipv6(hostile, tmp_path):
     assert (row["url"], row["verdict"]) == (hostile.canary_url("[::1]", "/ipv6-loopback"), "ok")
     assert [(m, h) for m, h, p, _ in canary6.requests if p == "/ipv6-loopback"][:1] == [("HEAD", f"[::1]:{hostile.canary_port}")]
     assert checks_by_path(result)["bare"]["reason"] == "blocked_address"  # ::1 allowed, 127.0.0.5 still not
+
+
+def test_a_cluster_worker_is_guarded_the_same_way(hostile, redis_url, tmp_path):
+    """Through the shared Redis frontier (the IPv6 literal and the refused checks travel as queue entries): the
+    same verdicts as one machine, nothing at the canary, and the frontier drained."""
+    before = hostile.canary.connections
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(f"{hostile.url('hostile-site.com')}\n{hostile.canary_url(CANARY_IP, '/')}\n")
+    env = {"REDIS_URL": redis_url}
+    pushed = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(seeds), "--crawl", "c5"],
+                            cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert pushed.returncode == 0, pushed.stderr
+    result = run_crawl("prospects", tmp_path / "lake", hostile, {},
+                       {"MAX_IDLE_TIME_BEFORE_CLOSE": "2", "WORKER_ID": "w1"}, env=env)
+    assert result.returncode == 0, result.log[-3000:]
+    assert hostile.canary.connections == before
+    checks = checks_by_path(result)
+    for path in ("mapped", "bare", "decimal", "short", "hex", "ipv6-loopback", "latest/meta-data/", "to-canary"):
+        assert (checks[path]["verdict"], checks[path]["reason"]) == ("unknown", "blocked_address"), checks[path]
+    assert (checks["after"]["verdict"], checks["long"]["reason"]) == ("ok", "url_too_long")
+    (page,) = [p for p in result.table("pages") if CANARY_IP in p["url"]]
+    assert "blocked_address" in page["fetch_error"]
+    server = redis.Redis.from_url(redis_url)
+    assert int(server.get("prospects:queued")) == 0 and int(server.get("prospects:leased")) == 0
