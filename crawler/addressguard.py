@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 
 class AddressGuardMiddleware:
+    """Refuses a request for a refused IP literal at once: no robots.txt request, no retry, a clear reason. Names
+    pass: only the resolver knows what they resolve to."""
+
     def __init__(self, crawler: Any):
         s = crawler.settings
         self.stats = crawler.stats
@@ -64,6 +67,10 @@ class AddressGuardMiddleware:
 
 
 class BlockedConnectionMiddleware:
+    """Turns the anonymous DNS failure of a connection the resolver refused into :class:`BlockedRequest`. At
+    priority 600 it sees the exception before RetryMiddleware (550): Scrapy calls ``process_exception`` from the
+    highest priority down, and a raised exception ends the chain, so nothing retries the refusal."""
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> "BlockedConnectionMiddleware":
         return cls()

@@ -145,3 +145,8 @@ def test_a_cached_answer_is_judged_again():
         assert answers == ["93.184.216.34"] and failure_kind("rebound.example") is None
     finally:
         dnscache.pop("rebound.example", None)
+
+
+@pytest.mark.parametrize("href", ["http://[::1/", "http://[not-an-address]/", "http://[::1]:99999/"])
+def test_a_broken_ipv6_literal_is_one_invalid_link(href):
+    assert resolve_href(href, "http://blog.example.org/") == (None, "invalid")
