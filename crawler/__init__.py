@@ -1,0 +1,3 @@
+from crawler.compat import check_scrapy
+
+check_scrapy()

@@ -69,6 +69,14 @@ class Lake:
         """Where ``rel`` is, for people and for DuckDB (see :meth:`attach`)."""
         raise NotImplementedError
 
+    def exchange(self, a: str, b: str) -> bool:
+        """Swap two folders in one atomic step if this store can (readers see one or the other, never neither);
+        False if it cannot."""
+        return False
+
+    def remove_folder(self, rel: str) -> None:
+        """Remove a folder tree that holds no file any more (object stores have no folders)."""
+
     def attach(self, con) -> None:
         """Let a DuckDB connection read :meth:`location` paths."""
 
@@ -112,6 +120,25 @@ class LocalLake(Lake):
 
     def location(self, rel: str = "") -> str:
         return str(self._path(rel)) if rel else str(self.root)
+
+    def remove_folder(self, rel: str) -> None:
+        path = self._path(rel)
+        if path.is_dir():
+            for folder in sorted((p for p in path.rglob("*") if p.is_dir()), reverse=True) + [path]:
+                try:
+                    folder.rmdir()
+                except OSError:  # holds a file: kept
+                    pass
+
+    def exchange(self, a: str, b: str) -> bool:
+        """Linux ``renameat2(RENAME_EXCHANGE)`` (since 3.15; most local filesystems): both names keep existing."""
+        libc = _libc()
+        if libc is None or not hasattr(libc, "renameat2"):
+            return False
+        at_fdcwd, rename_exchange = -100, 2
+        done = libc.renameat2(at_fdcwd, os.fsencode(self._path(a)), at_fdcwd, os.fsencode(self._path(b)),
+                              rename_exchange)
+        return done == 0
 
 
 class ObjectLake(Lake):
@@ -169,6 +196,17 @@ class ObjectLake(Lake):
 
     def attach(self, con) -> None:
         con.register_filesystem(_duckdb_filesystem(self.fs))
+
+
+def _libc():
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
 
 
 def _duckdb_filesystem(fs: pafs.FileSystem):

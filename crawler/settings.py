@@ -31,6 +31,9 @@ CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
 DOWNLOAD_DELAY_JITTER = 0  # a delay is a minimum gap between two requests to a host, never 0.5x of it
+MAX_LINKS_PER_PAGE = 20_000  # links kept per page (the rest counted: links/skipped/over_page_limit); 0 = all
+ROBOTSTXT_MAX_SIZE = 500 * 1024  # bytes of a robots.txt read and parsed (RFC 9309 §2.5: at least 500 KiB)
+ROBOTSTXT_UNREACHABLE_RETRY = 600  # seconds a host stays disallowed after its robots.txt was unreachable (5xx, no answer)
 CRAWL_DELAY_MAX = 30  # robots.txt Crawl-delay is honoured up to this many seconds (crawler/politeness.py)
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_TIMEOUT = 30

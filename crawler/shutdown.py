@@ -56,8 +56,9 @@ class GracefulShutdown:
 
     def hard_exit(self, signum: int, name: str) -> None:
         logger.warning("second %s: exiting now without committing (leases expire and are redone elsewhere)", name)
-        # A temporary part file being written stays: no reader looks at "_" files, and the next start under this
-        # WORKER_ID removes it unless a sealed commit names it (pipelines/parquet.py).
+        sink = Ledger.of(self.crawler).sink
+        for tmp in getattr(sink, "unsealed_files", list)():  # no commit names them: nobody would ever rename them
+            sink.lake.delete(tmp)
         logging.shutdown()
         os._exit(128 + signum)
 

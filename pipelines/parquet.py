@@ -27,6 +27,7 @@ import asyncio
 import logging
 import time
 import uuid
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +38,9 @@ from crawler.failpoints import failpoint
 from crawler.frontier.ledger import Ledger, current
 from crawler.lake import Lake, open_lake
 from crawler.runinfo import crawl_id, worker_id
-from schemas import schema_for
+from schemas import SORT_KEYS, schema_for
 
 logger = logging.getLogger(__name__)
-
-SORT_KEYS = {"pages": "url", "links": "target_url", "checks": "url", "backlinks": "source_url"}
-
 
 class PartWriter:
     """The uncommitted rows of one table in one worker, and the part files they become."""
@@ -63,6 +61,7 @@ class PartWriter:
         self.seq = 0
         self.files: list[str] = []
         self.rejected = 0  # rows that did not fit the schema (logged one by one)
+        self.unsealed: str | None = None  # a temporary file no commit record names yet: garbage if we die now
 
     def add(self, rows: list[dict]) -> None:
         self.buffer.extend(rows)
@@ -117,6 +116,7 @@ class PartWriter:
         name = self._next_name()
         staged = Staged(self, f"{self.directory}/_{name}.tmp", f"{self.directory}/{name}", len(self.batches),
                         table.num_rows)
+        self.unsealed = staged.tmp
         self.lake.write(staged.tmp, lambda f: pq.write_table(table, f, compression=self.compression,
                                                                row_group_size=self.row_group_size))
         return staged
@@ -124,6 +124,7 @@ class PartWriter:
     def publish(self, staged: Staged) -> str:
         """Give the staged file its final name (the part appears complete or not at all)."""
         self.lake.publish(staged.tmp, staged.final)
+        self.unsealed = None
         self.forget(staged)
         logger.debug("wrote %s (%d rows)", staged.final, staged.rows)
         return staged.final
@@ -137,6 +138,7 @@ class PartWriter:
     def discard(self, staged: Staged) -> None:
         """The commit failed: remove its temporary file, keep its rows for the next commit."""
         self.lake.delete(staged.tmp)
+        self.unsealed = None
 
     def commit(self) -> str | None:
         """Stage and publish at once (a writer used on its own, without a frontier)."""
@@ -195,7 +197,7 @@ class ParquetPipeline:
         or this one will still rename); on one machine, the parts of an earlier run of this crawl id."""
         replace = not settings.get("REDIS_URL") and not _resuming(settings.get("JOBDIR"))
         removed = 0
-        for table in getattr(spider, "output_tables", ()):
+        for table in (*getattr(spider, "output_tables", ()), "crawl_stats"):
             directory = f"{table}/crawl={self.crawl}"
             for name in self.lake.list(directory, f"_part-{self.worker}-*.tmp"):
                 if f"{directory}/{name}" not in keep:
@@ -282,6 +284,8 @@ class ParquetPipeline:
                 part.writer.discard(part)
             self.finished = leases + self.finished
             raise
+        for part in staged:
+            part.writer.unsealed = None  # the commit record names it now: whoever takes over renames it
         failpoint("commit:sealed")
         renamed = 0
         for part in staged:  # from here on the rows are the sealed commit's, whatever happens
@@ -298,6 +302,10 @@ class ParquetPipeline:
         if staged:
             self.crawler.stats.inc_value("parquet/commits")
             logger.debug("committed %d part files in %.2f s", len(staged), time.monotonic() - started)
+
+    def unsealed_files(self) -> list[str]:
+        """Temporary files being written or written but not yet sealed: nobody will ever rename them."""
+        return [w.unsealed for w in self.writers.values() if w.unsealed]
 
     def roll_forward(self, files: list[tuple[str, str]]) -> bool:
         """Complete a stopped worker's sealed commit in this lake: publish each temporary file still there.
@@ -324,7 +332,17 @@ class ParquetPipeline:
         if self.held:
             logger.warning("%d requests were still being processed at close: their rows are not written (their "
                            "leases go back to the frontier)", len(self.held))
+        self._add([("crawl_stats", [self._run_stats()])])
         await self.commit()
+
+    def _run_stats(self) -> dict:
+        """This worker's run as one ``crawl_stats`` row, committed with its last rows (so a finished crawl's
+        figures are in the lake, one row per worker run)."""
+        stats = self.crawler.stats.get_stats()
+        return {"worker": self.worker, "spider": self.crawler.spider.name, "started_at": stats.get("start_time"),
+                "finished_at": datetime.now(timezone.utc), "pages": stats.get("pages/crawled", 0),
+                "checks": stats.get("checks/done", 0), "broken": stats.get("checks/broken", 0),
+                "links": stats.get("links/found", 0), "stats": {k: str(v) for k, v in sorted(stats.items())}}
 
 
 def _resuming(jobdir: str | None) -> bool:

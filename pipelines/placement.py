@@ -37,12 +37,12 @@ class PlacementPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        if not s.getbool("PLACEMENT_ENABLED", True):
+        if not s.getbool("PLACEMENT_ENABLED"):
             raise NotConfigured("PLACEMENT_ENABLED is off")
         spec = s.get("LINK_REGION_RULES")
         if isinstance(spec, str):
             spec = json.loads(spec) if spec.strip() else None
-        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT", True))
+        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT"))
 
     def place(self, item: PageItem) -> None:
         """Fill the placement columns of the item's link rows from its tree (shared with the backlinks spider)."""

@@ -31,7 +31,7 @@ PAGES = pa.schema(
         ("meta_robots", pa.string()),
         ("x_robots_tag", pa.string()),
         ("canonical_url", pa.string()),
-        ("parse_status", pa.string()),  # parsed | redirect | not_html | unparseable | http_error | fetch_error | offsite_redirect
+        ("parse_status", pa.string()),  # parsed | redirect | not_html | unparseable | http_error | fetch_error | too_large | offsite_redirect
         ("fetch_error", pa.string()),  # the network error when no answer came
         ("links_count", pa.int32()),
         ("redirect_chain", pa.list_(pa.string())),
@@ -124,8 +124,32 @@ BACKLINKS = pa.schema(
     ]
 )
 
-TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS, "backlinks": BACKLINKS}
-VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1, "backlinks": 1}
+CRAWL_STATS = pa.schema(
+    [
+        ("worker", pa.string()),  # WORKER_ID: one row per worker run (a restarted worker adds a row)
+        ("spider", pa.string()),
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("pages", pa.int64()),  # pages/crawled
+        ("checks", pa.int64()),  # checks/done
+        ("broken", pa.int64()),  # checks/broken
+        ("links", pa.int64()),  # links/found
+        ("stats", pa.map_(pa.string(), pa.string())),  # every Scrapy stat of the run, as text
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS, "backlinks": BACKLINKS,
+                                "crawl_stats": CRAWL_STATS}
+VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1, "backlinks": 1, "crawl_stats": 1}
+
+
+# Each table's key: a row that appears twice under it is the same row written twice (a worker's commit redone,
+# docs/pitfalls.md §7); reports count each key once and ``scrapy compact`` keeps one. crawl_stats has none.
+KEYS: dict[str, tuple[str, ...]] = {"pages": ("url",), "links": ("source_url", "ordinal"), "checks": ("url",),
+                                    "backlinks": ("source_url", "target")}
+# The column each part file is sorted by (row-group statistics then prune lookups by it).
+SORT_KEYS: dict[str, str] = {"pages": "url", "links": "target_url", "checks": "url", "backlinks": "source_url",
+                             "crawl_stats": "worker"}
 
 
 def schema_for(table: str) -> pa.Schema:

@@ -174,7 +174,7 @@ def test_backlinks_diff_between_scheduled_crawls(web, tmp_path):
         proc = subprocess.run([sys.executable, "-m", "scrapy", "backlinks-diff", str(out), *args, "--csv", str(csv_path)],
                               cwd=REPO, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
-        return proc.stdout, {r["source_url"].split("/", 3)[3]: r for r in csv.DictReader(csv_path.open())}
+        return proc.stdout, {r["source_url"].split("/", 3)[3]: r for r in csv.DictReader(csv_path.open(encoding="utf-8-sig"))}
 
     summary, rows = diff("--from", "a", "--to", "b")
     assert "a -> b: 1 lost, 2 degraded, 2 new, 0 restored, 1 improved, 2 unchanged" in summary

@@ -10,6 +10,7 @@ import collections
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -54,13 +55,23 @@ def test_two_workers_crawl_what_one_machine_crawls(single, web, redis_url, tmp_p
 
     web.reset_counters()
     out = tmp_path / "lake"
-    # An idle Scrapy engine polls its scheduler every 5 s: with few slots and a delay per host, the first worker
-    # cannot drain the tiny shared queue before the second one polls it, so both really share the crawl.
+    # Few slots and a delay per host: the crawl lasts long enough for both workers to take part, and for the
+    # entries the workers themselves queue (pages and checks found on pages: depth >= 1) to be read back below.
     settings = {"MAX_IDLE_TIME_BEFORE_CLOSE": "2", "CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.5"}
     workers = [
         start_worker("prospects", out, web, {}, {**settings, "WORKER_ID": f"w{i}"}, env, tmp_path / f"w{i}.log")
         for i in (1, 2)
     ]
+    pushed_by_workers = set()
+    while any(w.poll() is None for w in workers) and len(pushed_by_workers) < 20:
+        for key in server.keys("prospects:q:*"):
+            for raw in server.lrange(key, 0, -1):
+                entry = json.loads(raw)  # plain JSON data: never pickle, never a class or callback name
+                assert isinstance(entry, list) and entry[0] == 1 and entry[1] in ("page", "check"), entry
+                if entry[2] >= 1:
+                    pushed_by_workers.add(raw)
+        time.sleep(0.05)
+    assert len(pushed_by_workers) >= 20
     for w in workers:
         assert w.wait(timeout=240) == 0, (tmp_path / "w1.log").read_text()[-2000:] + (tmp_path / "w2.log").read_text()[-2000:]
     requests = list(web.requests)

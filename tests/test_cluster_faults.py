@@ -9,6 +9,7 @@ workers must equal it as sets, with no key twice, and no temporary file may be l
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -313,6 +314,38 @@ def test_politeness_holds_across_three_workers(polite_grid, redis_url, tmp_path)
     assert len(gaps) >= 6 and min(gaps) >= 0.95, gaps  # robots.txt fetches of every worker included
     writers = {p.name.split("-")[1] for p in out.glob("pages/*/part-*.parquet")}
     assert len(writers) >= 2  # the work really was shared
+
+
+def status(redis_url: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "scrapy", "status", "--json"], cwd=REPO,
+                          env={**os.environ, "REDIS_URL": redis_url}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_status_shows_a_running_crawl_and_the_lake_keeps_each_workers_figures(polite_grid, redis_url, tmp_path):
+    seed(redis_url, polite_grid, tmp_path, crawl="polite")
+    polite_grid.reset()
+    out, logs = tmp_path / "lake", tmp_path
+    procs = [worker(out, polite_grid, redis_url, f"w{i}", logs) for i in (1, 2)]
+    deadline = time.monotonic() + 60
+    while (running := status(redis_url))["pages"] < 5 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert running["crawl"] == "polite" and running["workers_alive"] == ["w1", "w2"]
+    assert running["pages_per_s"] > 0 and running["queued"] + running["leased"] > 0
+    slow = [h for h in running["top_hosts"] if h["host"].startswith("site0.com")]
+    assert slow and slow[0]["crawl_delay_s"] == 1  # the host held back by its robots.txt Crawl-delay
+    assert finish(procs, logs) == [0, 0]
+    final = status(redis_url)
+    lake = Crawl(0, "", {}, out)
+    assert (final["queued"], final["leased"], final["workers_alive"]) == (0, 0, [])
+    assert final["pages"] == len(lake.table("pages")) and final["checks"] == len(lake.table("checks"))
+    runs = lake.table("crawl_stats")
+    assert sorted(r["worker"] for r in runs) == ["w1", "w2"] and {r["crawl"] for r in runs} == {"polite"}
+    assert sum(r["pages"] for r in runs) == final["pages"] and all(r["finished_at"] > r["started_at"] for r in runs)
+    text = subprocess.run([sys.executable, "-m", "scrapy", "status"], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "REDIS_URL": redis_url}, timeout=60).stdout
+    assert text.startswith("crawl polite (prospects)") and f"done: {final['pages']} pages" in text
 
 
 def test_embedded_crawl_honours_crawl_delay(polite_grid, tmp_path):

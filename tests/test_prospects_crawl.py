@@ -159,7 +159,8 @@ def test_prospects_report_ranks_by_referring_domains(crawl, web, tmp_path):
     assert proc.returncode == 0, proc.stderr
     import csv
 
-    rows = list(csv.DictReader(csv_path.open()))
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads it right
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8-sig")))
     assert rows[0]["url"] == normalize_url(web.url("dead-links.com", "/gone"))
     assert rows[0]["referring_domains"] == "3"
     assert {"url", "reason", "http_status", "referring_domains", "referring_pages", "sample_anchors", "sample_sources"} <= set(rows[0])
@@ -188,7 +189,11 @@ def test_report_ranks_content_links_first_and_quotes_one(crawl, web):
         assert r["content_links"] + r["boilerplate_links"] == r["referring_links"]
     gone = next(r for r in rows if r["url"] == normalize_url(web.url("dead-links.com", "/gone")))
     assert gone["content_links"] >= 1 and gone["boilerplate_links"] >= 1  # in articles and in a sidebar widget
-    assert gone["sample_anchor"] and gone["sample_text_before"] and gone["sample_source"] in gone["sample_sources"] + [gone["sample_source"]]
+    referring = [link for link in crawl.table("links") if link["target_url"] == gone["url"]]
+    assert set(gone["sample_sources"]) <= {link["source_url"] for link in referring}
+    quoted = [link for link in referring if link["source_url"] == gone["sample_source"] and link["region"] == "content"
+              and (link["anchor_text"], link["text_before"]) == (gone["sample_anchor"], gone["sample_text_before"])]
+    assert quoted and gone["sample_anchor"] and gone["sample_text_before"]  # a content link of that page, quoted
 
 
 def test_sitewide_is_computed_over_the_lake(crawl, web):
@@ -220,3 +225,46 @@ def test_reports_count_a_row_written_twice_once(crawl, tmp_path):
         for part in list(dst.glob("part-*.parquet")):
             shutil.copy(part, part.with_name(part.stem + "-again.parquet"))
     assert prospects(twice, "c1")[1].to_pylist() == prospects(crawl.out, "c1")[1].to_pylist()
+
+
+def export(crawl, kind: str, tmp_path) -> list[dict]:
+    import csv
+
+    path = tmp_path / f"{kind}.csv"
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "export", str(crawl.out), kind, "-o", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(path.open(encoding="utf-8-sig")))
+
+
+def test_broken_links_export_lists_every_link_to_a_broken_target_with_its_context(crawl, web, tmp_path):
+    rows = export(crawl, "broken-links", tmp_path)
+    broken = {u for u, (v, _) in web.expected_checks.items() if v == "broken"}
+    own = {p["url"] for p in crawl.table("pages") if (p["http_status"] or 0) >= 400}  # the site's own broken pages
+    assert own
+    links = [link for link in crawl.table("links") if link["target_url"] in broken | own]
+    assert len(rows) == len(links) and {r["target_url"] for r in rows} == broken | own
+    for r in rows:
+        expected = web.expected_checks[r["target_url"]][1] if r["external"] == "True" else "http_4xx"
+        assert r["verdict"] == "broken" and r["reason"] == expected
+    quoted = [r for r in rows if r["region"] == "content" and r["text_before"]]
+    assert quoted and all(r["anchor_text"] for r in quoted)
+
+
+def test_screaming_frog_and_linkinator_exports_keep_their_columns(crawl, web, tmp_path):
+    from crawler.reports.exports import LINKINATOR_COLUMNS, SCREAMING_FROG_COLUMNS
+
+    links = crawl.table("links")
+    frog = export(crawl, "screaming-frog", tmp_path)
+    assert list(frog[0]) == SCREAMING_FROG_COLUMNS and len(frog) == len(links)
+    gone = normalize_url(web.url("dead-links.com", "/gone"))
+    to_gone = [r for r in frog if r["Destination"] == gone]
+    assert to_gone and {(r["Status Code"], r["Status"]) for r in to_gone} == {("404", "Not Found")}
+    assert {r["Link Position"] for r in to_gone} >= {"Content", "Sidebar"}
+    assert {r["Follow"] for r in frog} == {"True", "False"} and all(r["Link Path"].startswith("/html/") for r in frog)
+    lint = export(crawl, "linkinator", tmp_path)
+    assert list(lint[0]) == LINKINATOR_COLUMNS
+    states = {r["url"]: r["state"] for r in lint}
+    for url, (verdict, _) in web.expected_checks.items():
+        assert states[url] == {"ok": "OK", "broken": "BROKEN", "unknown": "SKIPPED"}[verdict], url

@@ -220,3 +220,11 @@ def test_bot_walls_are_known_by_their_words_and_meta_refresh_is_read_as_a_redire
     assert v.refresh_target("5;URL='/index.html'") == "/index.html"
     assert v.refresh_target("0;/") == "/"
     assert v.refresh_target("30") is None  # reloads itself: no target
+
+
+def test_an_untested_scrapy_version_is_refused_in_one_line():
+    from crawler.compat import check_scrapy
+
+    check_scrapy("2.19.3")
+    with pytest.raises(RuntimeError, match=r"needs Scrapy 2\.19\.x .* found 2\.20\.0: pip install 'scrapy>=2\.19,<2\.20'"):
+        check_scrapy("2.20.0")

@@ -206,6 +206,14 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
     return UNKNOWN, "connection_error", True
 
 
+def is_decompression_bomb(exc: BaseException) -> bool:
+    """Scrapy's HttpCompressionMiddleware refused a body that grew past ``DOWNLOAD_MAXSIZE`` while being
+    decompressed (an ``IgnoreRequest`` caused by its ``_DecompressionMaxSizeExceeded``, Scrapy 2.19)."""
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+
+    return any(isinstance(e, _DecompressionMaxSizeExceeded) for e in _causes(exc))
+
+
 def _is_tls_error(e: BaseException) -> bool:
     """pyOpenSSL's and the standard library's TLS errors, and service_identity's certificate mismatches."""
     import ssl

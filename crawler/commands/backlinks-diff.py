@@ -8,7 +8,8 @@ from collections import Counter
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.commands.prospects import print_table, write_csv
+from crawler.commands.prospects import print_table
+from crawler.reports.exports import write_csv
 from crawler.reports.backlinks_diff import CHANGES, backlinks_diff
 from crawler.reports.lake import LakeError, as_lake
 

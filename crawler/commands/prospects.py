@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.reports.exports import write_csv
 from crawler.reports.lake import LakeError, as_lake
 from crawler.reports.prospects import prospects
-
-
-def write_csv(table, path: str) -> None:
-    """CSV for spreadsheets and mail merges: list cells joined with ' | '."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(table.column_names)
-        for row in table.to_pylist():
-            writer.writerow([" | ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for v in row.values()])
 
 
 def print_table(table, columns: list[str], width: int = 60) -> None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.extract.links import extract_links
-from crawler.extract.page import UnparseablePage, decode_html, is_html, mime_type, page_facts, parse_html
+from crawler.extract.page import (UnparseablePage, decode_html, is_html, mime_type, page_facts, parse_html,
+                                  undo_false_utf16)
 from crawler.items import PageItem
 from crawler.urls import host_of, resolve_href, site_of
 
@@ -44,9 +45,11 @@ class PageResult:
     redirect_to: str | None = None  # a 3xx Location, resolved
     skipped: dict = field(default_factory=dict)  # link schemes that are not targets -> count
     unparseable: str | None = None  # why the body could not be parsed
+    notes: list[str] = field(default_factory=list)  # what was odd but salvaged (too_deep), counted as pages/<note>
 
 
-def build_page(f: Fetched) -> PageResult:
+def build_page(f: Fetched, max_links: int = 0) -> PageResult:
+    """The page's row and its links' rows (at most ``max_links``, 0 for all: ``MAX_LINKS_PER_PAGE``)."""
     content_type = f.headers.get("content-type")
     page = {
         "url": f.url,
@@ -75,14 +78,18 @@ def build_page(f: Fetched) -> PageResult:
         return PageResult(PageItem({**page, "parse_status": "offsite_redirect"}))
     if f.method == "HEAD" or not is_html(content_type, f.body[:512]):
         return PageResult(PageItem({**page, "parse_status": "not_html"}))
-    text, encoding = (f.text, f.encoding) if f.text is not None else decode_html(f.body, content_type)
+    if f.text is not None:
+        text, encoding = undo_false_utf16(f.body, f.text, f.encoding)
+    else:
+        text, encoding = decode_html(f.body, content_type)
     page["content_charset"] = encoding
+    notes: list[str] = []
     try:
-        root = parse_html(text)
+        root = parse_html(text, notes)
     except UnparseablePage as exc:
         return PageResult(PageItem({**page, "parse_status": "unparseable"}), unparseable=str(exc))
     facts = page_facts(root, f.url)
-    links = extract_links(root, f.url, facts.base_url)
+    links = extract_links(root, f.url, facts.base_url, max_links)
     page.update(
         title=facts.title,
         h1=facts.h1,
@@ -91,4 +98,4 @@ def build_page(f: Fetched) -> PageResult:
         parse_status="parsed",
         links_count=len(links.rows),
     )
-    return PageResult(PageItem(page, links.rows, links.elements, root), skipped=dict(links.skipped))
+    return PageResult(PageItem(page, links.rows, links.elements, root), skipped=dict(links.skipped), notes=notes)

@@ -36,6 +36,8 @@ from crawler.runinfo import new_crawl_id, safe_name, worker_id
 logger = logging.getLogger(__name__)
 
 FLUSH_COALESCE = 0.02  # seconds a flush waits for more to send
+SHARED_STATS = ("pages/crawled", "checks/done", "checks/broken", "links/found")  # summed in Redis for `scrapy status`
+SHARED_STATS_INTERVAL = 1.0  # seconds between two updates of the shared counters
 CLAIM_COALESCE = 0.005  # seconds a woken claimer waits for more free slots
 
 
@@ -71,6 +73,8 @@ class LeasedScheduler:
         self.outbox = asyncio.Event()
         self.flush_lock = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
+        self.shared = dict.fromkeys(SHARED_STATS, 0)  # what this worker already added to the shared counters
+        self.shared_at = 0.0
 
     @classmethod
     def from_crawler(cls, crawler) -> "LeasedScheduler":
@@ -128,6 +132,7 @@ class LeasedScheduler:
         if flusher is not None:  # never cancelled mid-flush: what it holds would be lost
             await asyncio.gather(flusher, return_exceptions=True)
         await self._flush()
+        await self._share_stats(force=True)
         returned = await self.frontier.release_all()
         if returned:
             logger.info("gave %d leases back to the frontier", returned)
@@ -385,3 +390,15 @@ class LeasedScheduler:
         for start in range(0, len(acks), 1000):
             batch = acks[start:start + 1000]
             self._count_ended(len(batch), await self.frontier.seal("", [], batch))
+        await self._share_stats()
+
+    async def _share_stats(self, force: bool = False) -> None:
+        now = asyncio.get_running_loop().time()
+        if not force and now - self.shared_at < SHARED_STATS_INTERVAL:
+            return
+        self.shared_at = now
+        current = {key: int(self.stats.get_value(key, 0) or 0) for key in SHARED_STATS}
+        deltas = {key: n - self.shared[key] for key, n in current.items() if n != self.shared[key]}
+        if deltas:
+            await self.frontier.add_stats(deltas)
+            self.shared = current

@@ -213,6 +213,19 @@ class Frontier:
     async def robots(self, host: str, delay: float) -> None:
         await self._script("ROBOTS", [host, int(delay * 1000)])
 
+    async def add_stats(self, deltas: dict[str, int]) -> None:
+        """Add this worker's progress to the crawl's shared counters (read by ``scrapy status``)."""
+        async def send():
+            async with self.server.pipeline(transaction=False) as pipe:
+                for key, n in deltas.items():
+                    pipe.hincrby(self.keys.stats, key, n)
+                pipe.eval("if redis.call('EXISTS', KEYS[1]) == 0 then local t = redis.call('TIME'); "
+                          "redis.call('SET', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000)) end return 1",
+                          1, self.keys.started)
+                return await pipe.execute()
+
+        await self.call("stats", send)
+
     async def count_dropped(self, reason: str, n: int = 1) -> None:
         await self.call("count", self.server.hincrby, self.keys.dropped, reason, n)
 

@@ -22,6 +22,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
+from crawler.checks.verdict import is_decompression_bomb
 from crawler.dns import BlockedRequest
 from crawler.frontier.codec import FrontierRequest
 from crawler.extract.record import Fetched, build_page, header_dict
@@ -57,6 +58,7 @@ class ProspectsSpider(FrontierSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request), CheckPolicy.from_settings(crawler.settings))
         spider.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        spider.max_links = crawler.settings.getint("MAX_LINKS_PER_PAGE")
         return spider
 
     # --- input
@@ -125,10 +127,14 @@ class ProspectsSpider(FrontierSpider):
                 text=text,
                 encoding=encoding,
                 extra=meta.get("warc_location") or {},
-            )
+            ),
+            max_links=self.max_links,
         )
         for scheme, count in result.skipped.items():
             self.crawler.stats.inc_value(f"links/skipped/{scheme}", count)
+        for note in result.notes:
+            self.crawler.stats.inc_value(f"pages/{note}")
+            logger.info("page %s: %s (salvaged)", response.url, note)
         if result.unparseable:
             self.crawler.stats.inc_value("pages/unparseable")
             logger.info("unparseable page %s: %s", response.url, result.unparseable)
@@ -176,18 +182,17 @@ class ProspectsSpider(FrontierSpider):
 
     def page_failed(self, failure):
         request = failure.request
+        status, error = "fetch_error", f"{failure.type.__name__}: {failure.value}"
         if failure.check(BlockedRequest):  # the address guard refused the page's address (crawler/addressguard.py)
             self.crawler.stats.inc_value("pages/blocked_address")
-            yield self.failed_page(request, f"blocked_address: {failure.value.detail}")
-            return
-        if failure.check(IgnoreRequest):  # robots.txt said no, or an offsite/size filter
+            error = f"blocked_address: {failure.value.detail}"
+        elif is_decompression_bomb(failure.value):
+            status, error = "too_large", f"decompression bomb: its body grew past DOWNLOAD_MAXSIZE ({failure.value})"
+        elif failure.check(IgnoreRequest):  # robots.txt said no, or an offsite filter
             self.crawler.stats.inc_value("pages/ignored")
             return
-        self.crawler.stats.inc_value("pages/fetch_error")
-        yield self.failed_page(request, f"{failure.type.__name__}: {failure.value}")
-
-    def failed_page(self, request: scrapy.Request, error: str) -> PageItem:
-        return PageItem(
+        self.crawler.stats.inc_value(f"pages/{status}")
+        yield PageItem(
             {
                 "url": request.url,
                 "final_url": request.url,
@@ -195,7 +200,7 @@ class ProspectsSpider(FrontierSpider):
                 "url_host_name": host_of(request.url),
                 "depth": request.meta["depth"],
                 "fetched_at": datetime.now(timezone.utc),
-                "parse_status": "fetch_error",
+                "parse_status": status,
                 "fetch_error": error[:500],
                 "links_count": 0,
                 "redirect_chain": [],

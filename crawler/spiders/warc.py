@@ -84,7 +84,8 @@ class WarcSpider(ProspectsSpider):
                             "warc_record_offset": archived.warc_record_offset,
                             "warc_record_length": archived.warc_record_length,
                         },
-                    )
+                    ),
+                    max_links=self.settings.getint("MAX_LINKS_PER_PAGE"),
                 )
                 stats.inc_value("pages/crawled")
                 stats.inc_value("links/found", len(result.item.links))

@@ -56,7 +56,7 @@ class WarcArchive:
         # On object storage a file is written in a local spool folder and uploaded whole once finished.
         self.spool = None if isinstance(self.lake, LocalLake) else Path(tempfile.mkdtemp(prefix="linkprospector-warc-"))
         self.uploads = ThreadPoolExecutor(1, thread_name_prefix="warc-upload") if self.spool else None
-        self.archive_checks = self.settings.getbool("WARC_ARCHIVE_CHECKS", True)
+        self.archive_checks = self.settings.getbool("WARC_ARCHIVE_CHECKS")
         self.max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         self.writers: dict[str, tuple[RollingWarcWriter, str]] = {}
 
@@ -89,7 +89,7 @@ class WarcArchive:
                 (self.spool or self.lake.root) / relative_dir,
                 on_complete=on_complete,
                 prefix=f"linkprospector-{self.crawl}-{self.worker}",
-                max_size=self.settings.getint("WARC_MAX_SIZE", 1_000_000_000),
+                max_size=self.settings.getint("WARC_MAX_SIZE"),
                 warcinfo={
                     "isPartOf": f"{self.crawl}/{subset}",
                     "hostname": socket.gethostname(),
@@ -162,9 +162,7 @@ class WarcArchive:
             writer.close()
         if self.uploads is not None:
             self.uploads.shutdown(wait=True)  # every finished file is in the lake before the worker exits
-            for folder in sorted(self.spool.rglob("*"), reverse=True) + [self.spool]:  # left only if uploads failed
-                if folder.is_dir() and not any(folder.iterdir()):
-                    folder.rmdir()
+            LocalLake(self.spool).remove_folder("")  # what stays is what failed to upload (logged)
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
