@@ -13,4 +13,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# A real browser for the HTML report test (skipped with a message when it cannot be installed).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium from Debian (for the HTML report test)..."
+  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || true) >/dev/null 2>&1
+fi
 exec .venv/bin/python -m pytest "$@"

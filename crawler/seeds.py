@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from crawler.urls import normalize_url
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+_BARE_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?!\d)", re.IGNORECASE)  # a scheme, not a host:port
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ def parse_seed(text: str) -> str:
     if any(ch.isspace() for ch in text):
         raise ValueError("contains whitespace")
     if "://" not in text:
+        if scheme := _BARE_SCHEME.match(text):  # mailto:me@example.com, tel:..., javascript:...
+            raise ValueError(f"unsupported scheme {scheme.group(1).lower()!r}")
         text = "http://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"unsupported scheme {parts.scheme!r}")
+    if "@" in parts.netloc:
+        raise ValueError("user name or password in the URL (not supported)")
     host = parts.hostname or ""
     labels = host.rstrip(".").split(".")
     if len(labels) < 2 and host != "localhost" or not all(_HOST_LABEL.match(label) for label in labels):

@@ -268,3 +268,47 @@ def test_screaming_frog_and_linkinator_exports_keep_their_columns(crawl, web, tm
     states = {r["url"]: r["state"] for r in lint}
     for url, (verdict, _) in web.expected_checks.items():
         assert states[url] == {"ok": "OK", "broken": "BROKEN", "unknown": "SKIPPED"}[verdict], url
+
+
+def chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    """Headless Chromium that cannot reach anything: every name fails, and a dead proxy catches the rest."""
+    import shutil
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("no chromium: ./test.sh installs it as root (apt-get install chromium)")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-default-apps", "--proxy-server=127.0.0.1:9",
+             "--host-resolver-rules=MAP * ~NOTFOUND"]
+    return subprocess.run([binary, *flags, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_html_report_renders_in_a_browser_with_the_lakes_figures(crawl, web, tmp_path):
+    import json
+    import re
+
+    from crawler.reports.summary import crawl_summary
+
+    report, data = tmp_path / "report.html", tmp_path / "report.json"
+    for kind, path in (("html", report), ("json", data)):
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "export", str(crawl.out), kind, "-o", str(path)],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", report.read_text())  # nothing fetched at view time
+    dom = chromium("--dump-dom", report.as_uri()).stdout
+    shown = {k: int(v) for k, v in re.findall(r'data-figure="(\w+)">(\d+)<', dom)}
+    pages, links, checks = crawl.table("pages"), crawl.table("links"), crawl.table("checks")
+    broken = {c["url"] for c in checks if c["verdict"] == "broken"}
+    assert shown == {
+        "pages": len(pages), "links": len(links), "targets_checked": len(checks), "broken_targets": len(broken),
+        "broken_links": sum(1 for link in links if link["target_url"] in broken)
+        + sum(1 for link in links if not link["external"] and link["target_url"] in
+              {p["url"] for p in pages if (p["http_status"] or 0) >= 400}),
+        "pages_broken": sum(1 for p in pages if (p["http_status"] or 0) >= 400)}
+    summary = json.loads(data.read_text())
+    assert summary["figures"] == crawl_summary(crawl.out)["figures"]
+    assert summary["prospects"][0]["url"] == normalize_url(web.url("dead-links.com", "/gone"))
+    assert "dead-links.com" in dom and "<svg" in dom and "Unknown: check again" in dom
+    shot = tmp_path / "report.png"
+    chromium(f"--screenshot={shot}", "--window-size=1280,1600", report.as_uri())
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

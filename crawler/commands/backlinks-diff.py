@@ -43,5 +43,8 @@ class Command(ScrapyCommand):
         if changed.num_rows:
             print_table(changed.slice(0, 25), ["change", "state_from", "state_to", "reason_to", "source_url", "target"])
         if opts.csv:
-            write_csv(table, opts.csv)
+            try:
+                write_csv(table, opts.csv)
+            except OSError as exc:
+                raise UsageError(f"--csv {opts.csv}: {exc.strerror or exc}", print_help=False) from None
             print(f"wrote {opts.csv}")

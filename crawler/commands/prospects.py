@@ -46,5 +46,8 @@ class Command(ScrapyCommand):
         if table.num_rows:
             print_table(table.slice(0, 25), ["referring_domains", "content_links", "boilerplate_links", "reason", "url"])
         if opts.csv:
-            write_csv(table, opts.csv)
+            try:
+                write_csv(table, opts.csv)
+            except OSError as exc:
+                raise UsageError(f"--csv {opts.csv}: {exc.strerror or exc}", print_help=False) from None
             print(f"wrote {opts.csv}")

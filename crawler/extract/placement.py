@@ -18,7 +18,8 @@ Regions
    ``banner``, ``contentinfo``, ``complementary``, ``menu``); then its other words (navigation, header, widget,
    related/share/social/ad boxes, content). Ids and classes are split into words on ``-``, ``_``, spaces and
    camelCase and matched as whole words, so ``navy``, ``unavailable``, ``canvas`` and ``commentary`` mean nothing;
-   ``aside`` and ``secondary`` count only as a whole class (``text-align-aside``, ``btn-secondary`` do not).
+   ``aside`` and ``secondary`` count only as a whole class (``text-align-aside``, ``btn-secondary`` do not). In a
+   BEM name (``GlobalNav__social-widget``) the element part's region words outrank the block's.
    Over the chain:
 
    - a **breadcrumb** anywhere wins: a trail is a trail wherever a theme puts it (phpBB repeats it in the footer).
@@ -29,7 +30,9 @@ Regions
      text users add under a post, not the page's content. Forum posts themselves are ``content``.
    - otherwise the **nearest** of navigation and header decides: the menu inside a site header is ``navigation``
      while the logo beside it is ``header``; a table of contents or series menu inside an article
-     (``article > nav``) and post-to-post links are ``navigation``.
+     (``article > nav``) and post-to-post links are ``navigation``. Social icons in the site's menu bar are
+     ``header``, as in its banner; a header table cell holding a row of four or more links (a 2008 layout's
+     ``td.topHeader``) is ``navigation``.
    - weak labels, ``sidebar`` only when nothing stronger encloses them: related/similar posts, share and social
      buttons, ads (social icons in a header stay ``header``), and a ``widget`` (Blogger calls its header and its
      post list widgets too).
@@ -37,7 +40,9 @@ Regions
    Scoping follows HTML-AAM: a ``header``/``footer`` inside ``article``, ``aside``, ``main`` or ``nav`` is that
    article's own header/footer (byline, categories, tags, "edit this page"), not the site banner or contentinfo;
    it decides nothing, whatever its class says, and neither does any element there whose class says header or
-   footer (Docusaurus' ``theme-doc-footer-edit-meta-row``), so those links end up ``content``. ``<section>``
+   footer (Docusaurus' ``theme-doc-footer-edit-meta-row``), so those links end up ``content``. The exception is a
+   ``<footer>`` scoped by ``main`` alone that claims a copyright: libxml2 leaves a page's footer inside a
+   ``<main>`` the page never closed. ``<section>``
    does not scope: themes use it as a plain wrapper. An ``aside`` in the site header or footer is part of it
    (social links beside the logo). One token naming both a side and a menu (``sidebar-nav``, ``left-bar-menu``)
    is a menu; a complementary word next to a tag/topic/embed word (``RelatedTags``, ``related-topics``,
@@ -46,7 +51,9 @@ Regions
    a call-out (content) unless it is labelled (``aria-label``). **Wrappers are not regions**: an element that
    contains the main area (``main``, ``articleBody``, ``entry-content``, ``post-body``... holding running text)
    or most of the page's running text decides nothing, whatever its classes say (``content-sidebar-wrap``,
-   ``wy-nav-content``, page builders that wrap a whole article in ``<header>``). ``html`` and ``body`` never
+   ``wy-nav-content``, page builders that wrap a whole article in ``<header>``); only the heaviest main-area
+   container and those holding a fifth of the text count, so teaser cards reusing ``entry-content`` for their
+   excerpts leave their "related posts" box a related box. ``html`` and ``body`` never
    decide; state classes (``menu-open``, ``has-sidebar``, ``navigation-not-searchable``), WordPress taxonomy
    classes (``tag-menu``) and page-builder widget classes (``elementor-widget-*``) say nothing about regions.
 3. **Layout columns.** A grid column (``col-md-4``, ``span3``, ``large-4``, ``col--3``...) or table cell beside
@@ -61,7 +68,9 @@ Regions
    ``post-body``...) is ``content``.
 6. **Where the running text is**, for pages without (enough) hints. Running text is every text node of at least
    25 characters outside links and outside the chrome; the *main area* is the deepest element holding 60% of it,
-   when some links lie outside it. A link inside the main area is ``content``. Outside it, a link near a footer
+   when some links lie outside it. When the page has one ``<main>`` holding at least 15% of the running text,
+   the main area is sought inside it (60% of *its* text): a long teaser grid after a short article is not the
+   article. A link inside the main area is ``content``. Outside it, a link near a footer
    mark (``©``, "copyright 2021", "all rights reserved", "powered by", "last updated" in its block or the short
    blocks around it) or after the page's footer region (toolbars and banners appended to the page) is
    ``footer``; a link before the main area and before the page's first ``h1`` is ``header`` when it is an image
@@ -125,6 +134,9 @@ SENTENCE_LIMIT = 300
 RUNNING_TEXT_MIN = 40  # non-link characters (spaces aside) that make a link's run running text (rule 7, ``sentence``)
 AREA_TEXT_MIN = 25  # characters of a text node that count as running text for the main area (rule 6)
 AREA_SHARE = 0.6  # share of the running text the main area holds
+MAIN_SHARE = 0.15  # share of the running text a page's <main> needs for the main area to be sought inside it
+WRAPPER_SHARE = 0.2  # share of the running text a main-area container needs to make its ancestors wrappers
+MENU_LINKS = 4  # links in a group that make a header's row of links a menu (sign-in, cart and search are fewer)
 SIDE_TEXT_MIN = 100  # running text a column needs before its neighbours count as side columns
 FOOTER_WINDOW = 400  # characters around a link searched for a footer mark
 
@@ -155,7 +167,7 @@ ITEM_WORDS = frozenset(
 ITEM_HEADER_WORDS = ITEM_WORDS | {"page", "archive", "widget", "title", "section", "hero", "intro"}
 NAV_WORDS = frozenset(
     "nav navs navbar navigation navi menu menus menubar megamenu submenu topnav subnav sidenav mainnav sitenav "
-    "navlinks navlist pagination pager paging toc tableofcontents dropdown".split()
+    "navlinks navlist pagination pager paging toc tableofcontents dropdown navbox navboxes portlet portlets".split()
 )
 SIDEBAR_WORDS = frozenset(("sidebar", "sidebars", "widgetarea", "rail", "sidecol"))
 SIDEBAR_TOKENS = frozenset(("aside", "secondary", "widget-area", "widget_area", "widgetarea"))
@@ -200,7 +212,7 @@ CHROME_LABELS = frozenset(
 )
 ABSORBING = frozenset(("footer", "comments", "sidebar"))
 ABSORBING_FIRST = ("breadcrumb", "comments", "footer", "sidebar")  # class labels that outrank the landmark
-TOKEN_PRIORITY = ("navigation", "header", "widget", "complementary", "content!", "content")
+TOKEN_PRIORITY = ("navigation", "header", "complementary", "widget", "content!", "content")
 # wrappers when they hold most text (a "share-zone" or "widget" around a whole article is not a share box)
 BIG_CHROME = frozenset(("footer", "sidebar", "navigation", "header", "complementary", "widget"))
 
@@ -301,10 +313,16 @@ def _rule_region(link, rules, matched: list) -> str | None:
 # --- what one element says ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=8192)
 def token_labels(token: str) -> frozenset[str]:
-    """The labels one class or id token carries, by whole words (``site-footer`` -> footer)."""
+    """The labels one class or id token carries, by whole words (``site-footer`` -> footer). In a BEM name
+    (``block__element``, getbem.com/naming) the element part says what the element is: ``GlobalNav__social-widget``
+    is a social widget that happens to sit in the navigation block, so its region words outrank the block's."""
     lowered = token.lower()
     if lowered.startswith(IGNORED_PREFIXES):
         return frozenset()
+    if "__" in token:
+        own = token_labels(token.rsplit("__", 1)[1])
+        if own & CHROME_LABELS:
+            return own
     words = {w.lower() for part in _SPLIT.split(token) for w in _WORD.findall(part)}
     if not words or words & STATE_WORDS:
         return frozenset()
@@ -359,6 +377,8 @@ def _landmark(element) -> str | None:
     if tag == "nav":
         return "navigation"
     if tag in ("header", "footer"):
+        if tag == "footer" and _site_footer_in_main(element):
+            return "footer"
         return None if _scoped(element, SCOPING_TAGS) else tag
     if tag == "aside":
         named = element.get("aria-label") or element.get("aria-labelledby") or element.get("title")
@@ -366,6 +386,14 @@ def _landmark(element) -> str | None:
     if tag == "article":
         return "article"
     return None
+
+
+def _site_footer_in_main(element) -> bool:
+    """A ``<footer>`` whose only scoping ancestor is ``main`` and that carries a copyright mark is the site's footer:
+    libxml2 leaves a page's footer inside a ``<main>`` the page never closed, and a main area's own footer does not
+    claim the site's copyright."""
+    scopes = {a.tag for a in element.iterancestors() if a.tag in SCOPING_TAGS}
+    return scopes == {"main"} and bool(_FOOTER_MARK.search(element.text_content()))
 
 
 def element_label(element) -> str | None:
@@ -692,6 +720,8 @@ class _Page:
                         self.footers.add(node)
                 elif label in ("navigation", "header"):
                     nearest = label
+                elif label == "complementary" and nearest == "navigation" and not absorbing:
+                    nearest = "header"  # social icons in the site's menu bar are the banner's, as in its header
                 elif label in ("complementary", "widget"):
                     weak = "sidebar"
                 elif label == "content":
@@ -717,12 +747,16 @@ class _Page:
             if owner is not None:
                 owners.append((owner, len(" ".join(text.split()))))
         # wrappers: what contains a main-area container that holds running text, and chrome that holds most of the
-        # running text (a page builder's <header> around a whole article)
+        # running text (a page builder's <header> around a whole article). Only the heaviest main-area container and
+        # those holding a fair share of the text count: teaser cards reuse the theme's ``entry-content`` for their
+        # excerpts, and a "related posts" box around them is still a related box
         everything = self._weigh(owners)
-        for element in everything:
-            if self.label(element) == "content!":
-                self.wrappers.update(element.iterancestors())
         total = sum(length for _, length in owners)
+        bodies = [(weight, element) for element, weight in everything.items() if self.label(element) == "content!"]
+        heaviest = max((weight for weight, _ in bodies), default=0)
+        for weight, element in bodies:
+            if weight == heaviest or weight >= WRAPPER_SHARE * total:
+                self.wrappers.update(element.iterancestors())
         for element, weight in everything.items():
             if weight >= AREA_SHARE * total and self.label(element) in BIG_CHROME:
                 self.wrappers.add(element)
@@ -733,7 +767,20 @@ class _Page:
         if not main_owners:
             return
         main_total = sum(length for _, length in main_owners)
-        holding = [e for e, w in self.weight.items() if w >= AREA_SHARE * main_total and e.tag not in ("html", "body")]
+        scope, scope_total = None, main_total
+        # the page's one <main> is its dominant content (HTML Living Standard, "the main element"): the main area
+        # is sought inside it when it holds a fair share of the text, so a long teaser grid after a short article
+        # does not pass for the article
+        landmarks = [e for e in self.weight if e.tag == "main" or (e.get("role") or "").strip().lower() == "main"]
+        if len(landmarks) == 1 and self.weight[landmarks[0]] >= MAIN_SHARE * main_total:
+            scope, scope_total = landmarks[0], self.weight[landmarks[0]]
+        holding = [
+            e
+            for e, w in self.weight.items()
+            if w >= AREA_SHARE * scope_total
+            and e.tag not in ("html", "body")
+            and (scope is None or e is scope or scope in e.iterancestors())
+        ]
         area = max(holding, key=order.__getitem__) if holding else None
         anchors = self.anchors
         if area is not None and not all(area in (a, *a.iterancestors()) for a in (anchors[0], anchors[-1])):
@@ -858,6 +905,14 @@ class _Page:
             element = element.getparent()
         return False
 
+    def is_menu(self, link, run: Run) -> bool:
+        """A text link in a table cell, in a group of at least ``MENU_LINKS`` links that is not running text. Only
+        cells: a ``<header>`` bar's rows of links are sign-in, social and utility links as often as menus."""
+        start, end = run.spans.get(link, (0, 0))
+        if start == end or is_running_text(run) or self.group_size(link, run) < MENU_LINKS:
+            return False
+        return any(ancestor.tag in ("td", "th") for ancestor in link.iterancestors())
+
     def group_size(self, link, run: Run) -> int:
         block = _block_of(link)
         if block.tag in ("li", "dd", "dt") and block.getparent() is not None:
@@ -907,6 +962,10 @@ def _context_in_main(run: Run, link, main_text: str) -> bool:
 def _region(page: _Page, link, run: Run, kept: bool) -> str:
     """Rules 2-7 for one link."""
     region, container = page.chrome(link)
+    if region == "header" and page.is_menu(link, run):
+        # a table layout's header cell holding a row of links without any menu markup (``td.menuHeader``) is a
+        # menu: rule 6 reads a group of links before the content the same way
+        return "navigation"
     if region is not None:
         return region
     side = page.side_column(link)

@@ -79,7 +79,7 @@ FAILURE_STATUS = {"dns_nxdomain": "DNS lookup failed", "dns_error": "DNS lookup 
 EXPORTS = ("broken-links", "screaming-frog", "linkinator")
 
 
-def _params(lake: Lake, crawl: str) -> dict:
+def lake_params(lake: Lake, crawl: str) -> dict:
     return {name: table_glob(lake, name, crawl) for name in ("links", "checks", "pages")}
 
 
@@ -91,14 +91,14 @@ def latest_crawl(root: str | Path | Lake) -> str | None:
 def broken_links(root: str | Path | Lake, crawl: str | None = None) -> tuple[str, pa.Table]:
     lake = as_lake(root)
     crawl = crawl or latest_crawl(lake)
-    return crawl, connect(lake).sql(BROKEN_LINKS, params=_params(lake, crawl)).to_arrow_table()
+    return crawl, connect(lake).sql(BROKEN_LINKS, params=lake_params(lake, crawl)).to_arrow_table()
 
 
 def link_batches(root: str | Path | Lake, crawl: str | None = None, batch_rows: int = 50_000):
     """Every link of the crawl with its target's fate, streamed (a crawl may have millions of links)."""
     lake = as_lake(root)
     crawl = crawl or latest_crawl(lake)
-    return crawl, connect(lake).sql(ALL_LINKS, params=_params(lake, crawl)).to_arrow_reader(batch_rows)
+    return crawl, connect(lake).sql(ALL_LINKS, params=lake_params(lake, crawl)).to_arrow_reader(batch_rows)
 
 
 def screaming_frog_row(link: dict) -> list:

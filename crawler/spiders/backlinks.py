@@ -50,6 +50,8 @@ class BacklinksSpider(FrontierSpider):
     output_tables = ("backlinks",)
     request_kinds = {"source": "_source_from"}
 
+    arguments = {"input": "the backlinks to verify: CSV or JSONL with source_url, target and optional expectations"}
+
     def __init__(self, input: str | None = None, **kwargs):  # noqa: A002 - the documented argument name
         super().__init__(**kwargs)
         self.input = input

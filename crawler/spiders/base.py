@@ -23,8 +23,14 @@ from crawler.frontier.ledger import Ledger
 logger = logging.getLogger(__name__)
 
 
+class InputError(ValueError):
+    """A bad spider argument or input, refused before the crawl starts: its message names the argument, the value
+    and what is expected (``scrapy crawl`` prints it as one line and exits 2)."""
+
+
 class FrontierSpider(scrapy.Spider):
     input_arg = "seeds"  # the -a argument that names the input
+    arguments: dict[str, str] = {}  # -a NAME -> what it is (listed by `scrapy crawl -h`)
     output_tables: tuple[str, ...] = ()  # the lake tables this spider writes (a re-run replaces their partition)
     request_kinds: dict[str, str] = {}  # kind -> name of the method rebuilding that request from a FrontierRequest
     input_is_files = False  # True: the input names files every worker can read (cluster: popped one at a time)
@@ -44,6 +50,30 @@ class FrontierSpider(scrapy.Spider):
     def frontier_site(cls, request: FrontierRequest) -> str:
         """The site whose page cap this request counts against ("" for none)."""
         return ""
+
+    @classmethod
+    def check_arguments(cls, args: dict, cluster: bool) -> None:
+        """Refuse bad arguments before anything starts (raise :class:`InputError`). On one machine the input must
+        be readable and hold at least one usable entry; a cluster worker takes no input of its own."""
+        if cluster:
+            return
+        spec = args.get(cls.input_arg)
+        if not spec:
+            raise InputError(f"-a {cls.input_arg}: missing; give -a {cls.input_arg}=PATH (or set REDIS_URL and run "
+                             f"`scrapy seed {cls.name} PATH`)")
+        try:
+            entries, errors = cls.read_input(spec)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(f"-a {cls.input_arg}={spec}: {reason}") from None
+        if not entries:
+            detail = f"; first problem: {errors[0]}" if errors else ""
+            raise InputError(f"-a {cls.input_arg}={spec}: no usable entry ({len(errors)} malformed){detail}")
+
+    @classmethod
+    def fetched_nothing(cls, stats: dict) -> bool:
+        """Whether a finished run did nothing at all (then ``scrapy crawl`` says so and exits 1)."""
+        return not stats.get("downloader/response_count")
 
     # --- shared machinery
     @classmethod

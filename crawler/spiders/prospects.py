@@ -29,7 +29,7 @@ from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
 from crawler.recent import RecentUrls
 from crawler.seeds import read_seeds
-from crawler.spiders.base import FrontierSpider
+from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, site_of
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,18 @@ class ProspectsSpider(FrontierSpider):
     input_arg = "seeds"
     output_tables = ("pages", "links", "checks")
     request_kinds = {"page": "_page_from", "check": "_check_from"}
+
+    arguments = {"seeds": "a seed file (one URL or domain per line) or a comma-separated list of URLs",
+                 "max_depth": "links followed from a seed, 0 = the seed pages only (default 5)",
+                 "max_pages_per_site": "pages fetched per site at most (default 5000)"}
+
+    @classmethod
+    def check_arguments(cls, args: dict, cluster: bool) -> None:
+        for name, minimum in (("max_depth", 0), ("max_pages_per_site", 1)):
+            value = args.get(name)
+            if value is not None and not (str(value).strip().isdigit() and int(value) >= minimum):
+                raise InputError(f"-a {name}={value!r}: expected a whole number >= {minimum}")
+        super().check_arguments(args, cluster)
 
     def __init__(self, seeds: str | None = None, max_depth: int | str = 5, max_pages_per_site: int | str = 5000, **kwargs):
         super().__init__(**kwargs)

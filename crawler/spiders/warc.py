@@ -31,6 +31,13 @@ class WarcSpider(ProspectsSpider):
     request_kinds = {"check": "_check_from"}
     custom_settings = {"ROBOTSTXT_OBEY": False}  # nothing is crawled: only link checks, which ignore robots.txt
 
+    arguments = {"paths": "WARC/ARC files: paths or globs, comma-separated (.warc, .warc.gz, .arc.gz)",
+                 "check": "1 to check the external targets live as well (default 0: no network)"}
+
+    @classmethod
+    def fetched_nothing(cls, stats: dict) -> bool:
+        return not stats.get("pages/crawled")
+
     def __init__(self, paths: str | None = None, check: str | int = 0, **kwargs):
         super().__init__(**kwargs)
         self.paths = paths

@@ -7,7 +7,11 @@ Figures per part:
 - **boilerplate -> content**: links labelled navigation, header, footer, sidebar or breadcrumb that come out as
   ``content`` (the costly error for a backlink: chrome counted as editorial);
 - **comments recall**: links labelled ``comments`` that come out as ``comments``;
-- **in_main_content (content links)**: links labelled ``content`` with ``in_main_content`` true;
+- **in_main_content (content links)**: links labelled ``content`` with ``in_main_content`` true. The classifier sets
+  ``in_main_content`` only on links it places in ``content`` (the article with its byline, tags, in-body link
+  lists), so this figure is bounded by content recall: a content link placed elsewhere counts as a miss here too;
+- **in_main_content (placed content)**: the same over the links labelled *and* placed ``content``: whether the
+  main-content flag agrees with the region once the region is right;
 - **in_main_content (main text)**: the same over the links the dataset's own main-text annotation holds (anchor
   text of 4+ characters found in ``main_text``, or in one of the ``main_text_has`` snippets), link lists included.
 """
@@ -38,6 +42,8 @@ class Tally:
     comments_found: int = 0
     content: int = 0
     content_in_main: int = 0
+    placed_content: int = 0
+    placed_content_in_main: int = 0
     main_text: int = 0
     main_text_in_main: int = 0
     pages: int = 0
@@ -55,6 +61,7 @@ class Tally:
             "boilerplate_as_content": share(self.boilerplate_content, self.boilerplate),
             "comments_recall": share(self.comments_found, self.comments),
             "in_main_content_on_content": share(self.content_in_main, self.content),
+            "in_main_content_on_placed_content": share(self.placed_content_in_main, self.placed_content),
             "in_main_content_on_main_text": share(self.main_text_in_main, self.main_text),
             "comment_links": self.comments,
             "main_text_links": self.main_text,
@@ -108,6 +115,9 @@ def evaluate(part: str | None = None, main_content: bool = True) -> dict[str, Ta
             elif want == "content" and main_content:
                 tally.content += 1
                 tally.content_in_main += bool(row["in_main_content"])
+                if got == "content":
+                    tally.placed_content += 1
+                    tally.placed_content_in_main += bool(row["in_main_content"])
                 if in_main_text(anchor, meta):
                     tally.main_text += 1
                     tally.main_text_in_main += bool(row["in_main_content"])
