@@ -322,3 +322,18 @@ def test_a_cluster_worker_is_guarded_the_same_way(hostile, redis_url, tmp_path):
     assert "blocked_address" in page["fetch_error"]
     server = redis.Redis.from_url(redis_url)
     assert int(server.get("prospects:queued")) == 0 and int(server.get("prospects:leased")) == 0
+
+
+def test_linkprospector_check_of_an_internal_site_says_how_to_allow_it(hostile, tmp_path):
+    cli = str(Path(sys.executable).parent / "linkprospector")
+    strict = ["-s", "DNS_OVERRIDES_STRICT=True", "-s", "DNS_OVERRIDES=hostile-site.com=127.0.0.1"]
+    before = hostile.canary.connections
+    refused = subprocess.run([cli, "check", hostile.canary_url(CANARY_IP, "/"), *strict], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "not a public address; allow its network with -s ALLOWED_NETWORKS" in refused.stderr
+    assert hostile.canary.connections == before
+    allowed = subprocess.run([cli, "check", hostile.canary_url(CANARY_IP, "/"), *strict,
+                              "-s", f"ALLOWED_NETWORKS={CANARY_IP}"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120)
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert hostile.canary.connections > before
