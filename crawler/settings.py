@@ -16,8 +16,10 @@ USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospec
 ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
 # Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robotstxt.RobotsTxtMiddleware": 100,
+    "crawler.addressguard.BlockedConnectionMiddleware": 600,  # a refused connection is final: before RetryMiddleware
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -48,6 +50,9 @@ DNS_TIMEOUT = 15
 TWISTED_DNS_RESOLVER = "crawler.dns.OverrideResolver"
 DNS_OVERRIDES = {}
 DNS_OVERRIDES_STRICT = False
+# --- address guard (crawler/netguard.py): no connection to loopback, private (RFC 1918, ULA), link-local (cloud
+# metadata), CGNAT, multicast, reserved or unspecified addresses, except names in DNS_OVERRIDES and these networks
+ALLOWED_NETWORKS = []  # ["10.1.0.0/16", "127.0.0.5"] or "10.1.0.0/16,127.0.0.5"
 
 # --- breadth-first crawl: requests carry priority -depth; FIFO queues within a priority
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
@@ -91,6 +96,7 @@ EXTENSIONS = {
     "crawler.warc.archive.WarcArchive": 600,
     "crawler.politeness.CrawlDelay": 700,
     "crawler.shutdown.GracefulShutdown": 800,
+    "crawler.addressguard.GuardStats": 900,
 }
 PROGRESS_INTERVAL = 30
 

@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import tldextract
 from w3lib.url import safe_url_string
 
+from crawler.netguard import parse_ip
+
 # The bundled Public Suffix List snapshot only: tldextract must never fetch the list from the network.
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
@@ -24,14 +26,25 @@ SKIPPED_SCHEMES = ("javascript", "mailto", "tel", "data", "sms", "callto", "ftp"
 
 def normalize_url(url: str) -> str:
     """Return the canonical form of an absolute http(s) URL: lowercase scheme and host, no default port, no
-    fragment, percent-encoding made safe, query kept in its original order (order can matter to servers)."""
+    fragment, percent-encoding made safe, query kept in its original order (order can matter to servers).
+
+    IP hosts: an IPv6 literal keeps its brackets (without them the URL no longer parses, and a request for it
+    fails); an IPv4 address written the legacy ways browsers accept (``2130706437``, ``127.5``, ``0x7f000005``) is
+    written as the dotted quad it reaches (WHATWG URL Standard, IPv4 parser), so it is stored, deduplicated and
+    judged as that address.
+
+    Credentials (``http://user:secret@host/``) are dropped: a page's author's password must not land in our
+    tables, WARC files or logs, nor be sent anywhere by us (a browser asks before using them, we never do)."""
     parts = urlsplit(safe_url_string(url.strip()))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    elif host and host[-1].isdigit() or host.startswith("0x"):
+        ip = parse_ip(host)
+        host = str(ip) if ip is not None else host
     port = parts.port
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    if parts.username or parts.password:
-        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
     path = parts.path or "/"
     if "/." in path:  # remove dot segments the way a browser does
         path = urlsplit(urljoin("http://h/", path)).path
@@ -64,6 +77,7 @@ def resolve_href(href: str, base_url: str) -> tuple[str | None, str | None]:
 
 
 def host_of(url: str) -> str:
+    """The host of a URL, lower case, IPv6 without brackets (as the resolver is asked for it)."""
     return (urlsplit(url).hostname or "").lower()
 
 

@@ -13,6 +13,7 @@ import pytest
 from crawler.checks import verdict as v
 from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
 from crawler.extract.links import extract_links
+from crawler.netguard import parse_networks
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
 from crawler.seeds import read_seeds
 from crawler.urls import normalize_url, registered_domain, resolve_href
@@ -69,7 +70,7 @@ def test_dns_overrides_parse_and_strict_lookup():
     overrides = parse_overrides("Site.com=127.0.0.5, flaky.com=SERVFAIL")
     assert overrides == {"site.com": "127.0.0.5", "flaky.com": "SERVFAIL"}
     assert lookup("SITE.com.", overrides, strict=True) == "127.0.0.5"
-    assert lookup("127.0.0.9", overrides, strict=True) == "127.0.0.9"
+    assert lookup("127.0.0.9", overrides, strict=True, allowed=parse_networks("127.0.0.8/31")) == "127.0.0.9"
     with pytest.raises(NXDomainError):
         lookup("unknown-name.com", overrides, strict=True)  # answered without any resolver
     assert failure_kind("unknown-name.com") is NXDomainError

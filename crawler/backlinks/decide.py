@@ -79,6 +79,10 @@ def failure_decision(exc: BaseException, host: str) -> Decision:
     from scrapy.exceptions import IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
 
+    from crawler.dns import BlockedRequest
+
+    if isinstance(exc, BlockedRequest):  # the address guard refused the page's address
+        return Decision(UNVERIFIED, "blocked_address")
     if isinstance(exc, IgnoreRequest):
         # RobotsTxtMiddleware's refusal; other refusals (too many redirects) leave us unable to see the page
         return Decision(UNVERIFIED, "robots_disallowed" if "robots.txt" in str(exc) else "page_error")

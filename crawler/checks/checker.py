@@ -144,6 +144,26 @@ class LinkChecker:
             "elapsed_ms": int((time.monotonic() - check.started) * 1000),
         }
 
+    @staticmethod
+    def unchecked_row(url: str, reason: str, error: str) -> dict:
+        """The ``checks`` row of a target we never request (``url_too_long``): ``unknown``, with the reason, so
+        the target is visible as unchecked instead of missing from the table."""
+        return {
+            "url": url,
+            "url_host_name": host_of(url),
+            "url_host_registered_domain": registered_domain(host_of(url)),
+            "verdict": v.UNKNOWN,
+            "reason": reason,
+            "http_status": None,
+            "final_url": url,
+            "redirect_chain": [],
+            "method": None,
+            "attempts": 0,
+            "error": error,
+            "checked_at": datetime.now(timezone.utc),
+            "elapsed_ms": 0,
+        }
+
     async def _run(self, check: _Check, outcome: Response | Exception) -> tuple[str, str, int | None, str | None]:
         p = self.policy
         while True:

@@ -8,7 +8,9 @@ so anything we cannot see clearly (bot walls, rate limits, timeouts, resolver tr
 Reasons, exactly:
 - broken: http_404, http_410, http_4xx, http_5xx, dns_nxdomain, connection_refused, tls_error, redirect_loop,
   too_many_redirects, soft_404, parked
-- unknown: blocked, rate_limited, timeout, dns_error, connection_error (the connection broke before an answer)
+- unknown: blocked, rate_limited, timeout, dns_error, connection_error (the connection broke before an answer),
+  blocked_address (we refused to connect: a loopback, private, link-local... address, ``crawler/netguard.py``),
+  url_too_long (over Scrapy's ``URLLENGTH_LIMIT``: never requested)
 - ok: ok
 """
 
@@ -181,13 +183,17 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
     )
     from twisted.internet.error import ConnectionRefusedError as TxRefused, DNSLookupError, TimeoutError as TxTimeout
 
-    from crawler.dns import NXDomainError, failure_kind
+    from crawler.dns import BlockedAddressError, BlockedRequest, NXDomainError, failure_kind
 
     from twisted.internet.error import TCPTimedOutError
 
     # By type only: an exception's message holds the URL, and a URL may well contain "ssl" or "timed out".
     chain = list(_causes(exc))
+    if any(isinstance(e, (BlockedRequest, BlockedAddressError)) for e in chain):
+        return UNKNOWN, "blocked_address", False  # the address guard said no: asking again changes nothing
     if any(isinstance(e, (CannotResolveHostError, DNSLookupError)) for e in chain):
+        if failure_kind(host) is BlockedAddressError:  # Twisted kept only "no results for hostname lookup"
+            return UNKNOWN, "blocked_address", False
         if failure_kind(host) is NXDomainError or any(isinstance(e, NXDomainError) for e in chain):
             return BROKEN, "dns_nxdomain", False
         return UNKNOWN, "dns_error", True

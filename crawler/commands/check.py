@@ -74,7 +74,11 @@ class Command(ScrapyCommand):
             self.crawler_process.start()
             stats = crawler.stats.get_stats()
             if not stats.get("pages/crawled"):
-                print(f"{opts.url}: no page fetched (unreachable, refused by robots.txt, or not HTML)", file=sys.stderr)
+                if stats.get("pages/blocked_address"):  # a dev or intranet site: say how to allow it
+                    print(f"{opts.url}: not a public address; allow its network with -s ALLOWED_NETWORKS=... (e.g. "
+                          "127.0.0.0/8 for this machine)", file=sys.stderr)
+                else:
+                    print(f"{opts.url}: no page fetched (unreachable, refused by robots.txt, or not HTML)", file=sys.stderr)
                 self.exitcode = 1
                 return
             lake = as_lake(out)

@@ -23,6 +23,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
 from crawler.checks.verdict import is_decompression_bomb
+from crawler.dns import BlockedRequest
 from crawler.frontier.codec import FrontierRequest
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
@@ -62,11 +63,13 @@ class ProspectsSpider(FrontierSpider):
         self.max_pages_per_site = int(max_pages_per_site)
         self.pages_per_site: dict[str, int] = {}
         self.requested = RecentUrls(100_000)
+        self.url_length_limit = 0  # Scrapy's URLLENGTH_LIMIT, read in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request), CheckPolicy.from_settings(crawler.settings))
+        spider.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.max_links = crawler.settings.getint("MAX_LINKS_PER_PAGE")
         return spider
 
@@ -166,15 +169,36 @@ class ProspectsSpider(FrontierSpider):
             if self.requested.seen(("check " if row["external"] else "page ") + target):
                 self.crawler.stats.inc_value("links/requested_before")  # the dupefilter would have dropped it
                 continue
-            if row["external"]:
-                yield self.check_request(target, depth + 1)
-            elif follow and row["target_site"] == site:
-                yield self.page_request(target, site, depth + 1)
+            try:
+                yield from self.follow_link(target, row["external"], site, depth)
+            except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
+                self.crawler.stats.inc_value("links/unrequestable")
+                logger.info("link on %s not requested: %s: %s", response.url, target[:200], exc)
+
+    def follow_link(self, target: str, external: bool, site: str, depth: int):
+        """The request for one link: a check of an external target, or the next page of the site.
+
+        A URL over ``URLLENGTH_LIMIT`` would be dropped silently by Scrapy's UrlLengthMiddleware: an external one
+        gets its ``checks`` row here instead (``unknown``, ``url_too_long``), an internal one is counted."""
+        if self.url_length_limit and len(target) > self.url_length_limit:
+            if not external:
+                self.crawler.stats.inc_value("pages/url_too_long")
+                return
+            yield self.check_item(self.checker.unchecked_row(
+                target, "url_too_long", f"{len(target)} characters, over URLLENGTH_LIMIT ({self.url_length_limit})"))
+            return
+        if external:
+            yield self.check_request(target, depth + 1)
+        else:
+            yield self.page_request(target, site, depth + 1)
 
     def page_failed(self, failure):
         request = failure.request
         status, error = "fetch_error", f"{failure.type.__name__}: {failure.value}"
-        if is_decompression_bomb(failure.value):
+        if failure.check(BlockedRequest):  # the address guard refused the page's address (crawler/addressguard.py)
+            self.crawler.stats.inc_value("pages/blocked_address")
+            error = f"blocked_address: {failure.value.detail}"
+        elif is_decompression_bomb(failure.value):
             status, error = "too_large", f"decompression bomb: its body grew past DOWNLOAD_MAXSIZE ({failure.value})"
         elif failure.check(IgnoreRequest):  # robots.txt said no, or an offsite filter
             self.crawler.stats.inc_value("pages/ignored")
