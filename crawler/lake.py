@@ -65,6 +65,10 @@ class Lake:
         """Names of the folders directly in ``folder``, sorted."""
         raise NotImplementedError
 
+    def modified(self, rel: str) -> float:
+        """When ``rel`` was last written (seconds since the epoch, the store's clock); 0 if it is not there."""
+        raise NotImplementedError
+
     def location(self, rel: str = "") -> str:
         """Where ``rel`` is, for people and for DuckDB (see :meth:`attach`)."""
         raise NotImplementedError
@@ -117,6 +121,12 @@ class LocalLake(Lake):
     def folders(self, folder: str) -> list[str]:
         path = self._path(folder)
         return sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+
+    def modified(self, rel: str) -> float:
+        try:
+            return self._path(rel).stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
 
     def location(self, rel: str = "") -> str:
         return str(self._path(rel)) if rel else str(self.root)
@@ -190,6 +200,10 @@ class ObjectLake(Lake):
 
     def folders(self, folder: str) -> list[str]:
         return sorted(i.base_name for i in self._entries(folder) if i.type == pafs.FileType.Directory)
+
+    def modified(self, rel: str) -> float:
+        info = self.fs.get_file_info(self._path(rel))
+        return info.mtime.timestamp() if info.type != pafs.FileType.NotFound and info.mtime else 0.0
 
     def location(self, rel: str = "") -> str:
         return f"{self.SCHEME}://{self._path(rel)}"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from datetime import datetime, timezone
@@ -199,8 +200,8 @@ class ParquetPipeline:
         removed = 0
         for table in (*getattr(spider, "output_tables", ()), "crawl_stats"):
             directory = f"{table}/crawl={self.crawl}"
-            for name in self.lake.list(directory, f"_part-{self.worker}-*.tmp"):
-                if f"{directory}/{name}" not in keep:
+            for name in self.lake.list(directory, "_part-*.tmp"):
+                if own_temporary(name, self.worker) and f"{directory}/{name}" not in keep:
                     self.lake.delete(f"{directory}/{name}")
             if replace:
                 for name in [*self.lake.list(directory, "part-*.parquet"), *self.lake.list(directory, "_part-*.tmp")]:
@@ -276,6 +277,7 @@ class ParquetPipeline:
                     self.crawler.stats.set_value(f"parquet/rejected_rows/{writer.table}", writer.rejected)
         if not staged and not leases:
             return
+        failpoint("commit:staged")
         name = f"{self.worker}-{uuid.uuid4().hex[:12]}"
         try:
             await self.ledger.seal(name, [(p.tmp, p.final) for p in staged], leases)
@@ -302,6 +304,19 @@ class ParquetPipeline:
         if staged:
             self.crawler.stats.inc_value("parquet/commits")
             logger.debug("committed %d part files in %.2f s", len(staged), time.monotonic() - started)
+
+    def clear_leftovers(self, worker: str, keep: set[str], older_than: float) -> int:
+        """Remove the temporary files a stopped worker left (written before ``older_than``, named by no sealed
+        commit): staged rows nobody will rename, whose requests were redone. Returns how many went."""
+        removed = 0
+        for table in (*getattr(self.crawler.spider, "output_tables", ()), "crawl_stats"):
+            directory = f"{table}/crawl={self.crawl}"
+            for name in self.lake.list(directory, "_part-*.tmp"):
+                rel = f"{directory}/{name}"
+                if own_temporary(name, worker) and rel not in keep and 0 < self.lake.modified(rel) < older_than:
+                    self.lake.delete(rel)
+                    removed += 1
+        return removed
 
     def unsealed_files(self) -> list[str]:
         """Temporary files being written or written but not yet sealed: nobody will ever rename them."""
@@ -343,6 +358,11 @@ class ParquetPipeline:
                 "finished_at": datetime.now(timezone.utc), "pages": stats.get("pages/crawled", 0),
                 "checks": stats.get("checks/done", 0), "broken": stats.get("checks/broken", 0),
                 "links": stats.get("links/found", 0), "stats": {k: str(v) for k, v in sorted(stats.items())}}
+
+
+def own_temporary(name: str, worker: str) -> bool:
+    """Whether ``name`` is a temporary part file of exactly ``worker`` (not of "node1-a" when asked for "node1")."""
+    return re.fullmatch(rf"_part-{re.escape(worker)}-\d{{5,}}\.parquet\.tmp", name) is not None
 
 
 def _resuming(jobdir: str | None) -> bool:

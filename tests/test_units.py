@@ -228,3 +228,12 @@ def test_an_untested_scrapy_version_is_refused_in_one_line():
     check_scrapy("2.19.3")
     with pytest.raises(RuntimeError, match=r"needs Scrapy 2\.19\.x .* found 2\.20\.0: pip install 'scrapy>=2\.19,<2\.20'"):
         check_scrapy("2.20.0")
+
+
+def test_a_workers_temporary_files_are_told_apart_from_a_longer_named_ones():
+    from pipelines.parquet import own_temporary
+
+    assert own_temporary("_part-node1-00003.parquet.tmp", "node1")
+    assert not own_temporary("_part-node1-a-00003.parquet.tmp", "node1")  # another worker, alive perhaps
+    assert own_temporary("_part-node1-a-00003.parquet.tmp", "node1-a")
+    assert not own_temporary("part-node1-00003.parquet", "node1")

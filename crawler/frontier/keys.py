@@ -25,6 +25,7 @@ class Keys:
         self.recover = p + "recover"  # list of sealed commit records of dead workers, to complete (scripts.py)
         self.stats = p + "stats"  # hash stat -> count, summed over workers (pages/crawled, checks/done...): status
         self.started = p + "started"  # string: ms (server clock) when the first worker of this crawl reported
+        self.dead = p + "dead"  # list of workers whose leases were taken back: their leftover temporary files go
         self.unreadable = p + "recover:unreadable"  # list: commit records that did not parse, kept for a human
         self.input = p + "input"  # list of input entries for spiders that take files (warc), not requests
         self.seen = p + "dupefilter"  # Bloom filter: shards ``:<n>``, ``:count``, ``:size`` (bloom.py)
@@ -54,4 +55,4 @@ class Keys:
 
     def singles(self) -> list[str]:
         return [self.ready, self.workers, self.queued, self.leased, self.delays, self.robots, self.dropped,
-                self.recover, self.unreadable, self.stats, self.started, self.input]
+                self.recover, self.dead, self.unreadable, self.stats, self.started, self.input]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 from scrapy import Request, signals
@@ -237,6 +238,26 @@ class LeasedScheduler:
         self.robots.append((host, delay))
         self.outbox.set()
 
+    async def _clear_dead(self) -> bool:
+        """Remove what a stopped worker staged but never sealed (its requests were redone). Not when the same name
+        beats again (a restarted worker cleans up after its past self when it opens, and may be writing new files),
+        and only files some seconds old."""
+        sink = self.ledger.sink
+        if sink is None:
+            return False
+        worker = await self.frontier.next_dead()
+        if worker is None:
+            return False
+        if worker == self.worker or await self.frontier.is_alive(worker):
+            return True
+        keep = await self.frontier.recovery_files()
+        older_than = time.time() - min(self.lease_timeout / 2, 10.0)
+        removed = await asyncio.to_thread(sink.clear_leftovers, worker, keep, older_than)
+        if removed:
+            logger.info("removed %d temporary files that stopped worker %s never committed", removed, worker)
+            self.stats.inc_value("frontier/leftovers_removed", removed)
+        return True
+
     def _leave_for_new_crawl(self, crawl: str) -> None:
         """``scrapy seed`` started another crawl: this worker's rows would land under the old crawl id, so it
         finishes what it holds and stops (``scrapy work`` or a restart policy starts it again for the new crawl)."""
@@ -334,6 +355,7 @@ class LeasedScheduler:
                 self.stats.inc_value("frontier/reaped", claim.reaped)
             self._take(claim.leases)
             recovered = bool(claim.recover) and not self.draining and await self._recover()
+            recovered = (bool(claim.dead) and not self.draining and await self._clear_dead()) or recovered
             if claim.leases or self.probe:
                 self.probe = False
                 self._wake_engine()

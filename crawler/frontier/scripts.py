@@ -89,7 +89,8 @@ local function host_delay(p, host, default_delay)
 end
 """
 
-# Put every lease of a dead worker back at the head of its host queue, and its sealed commits up for recovery.
+# Put every lease of a dead worker back at the head of its host queue, its sealed commits up for recovery, and its
+# name in ``dead`` (its unsealed temporary files are removed by a worker that sees the lake).
 # Used by CLAIM and RELEASE.
 _REAP = _FREE_SLOT + """
 local function reap(p, w, now)
@@ -109,6 +110,7 @@ local function reap(p, w, now)
   local ck = p .. 'commits:' .. w
   for _, record in ipairs(redis.call('HVALS', ck)) do redis.call('RPUSH', p .. 'recover', record) end
   redis.call('DEL', ck)
+  redis.call('RPUSH', p .. 'dead', w)
   redis.call('ZREM', p .. 'workers', w)
   redis.call('INCRBY', p .. 'queued', n)
   redis.call('DECRBY', p .. 'leased', n)
@@ -118,7 +120,7 @@ end
 
 # ARGV: prefix, worker, want, per-host limit, default delay, lease ttl, reap (0/1), this worker's crawl id ("" any).
 # A worker of an earlier crawl leases nothing: its rows would land under the wrong crawl id.
-# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, next_reap, recover, crawl id, id1, host1,
+# Returns {reaped, next_ready (ms from now, -1 none), queued, leased, next_reap, recover, crawl id, dead, id1, host1,
 # payload1, ...}.
 CLAIM = NOW + _REAP + _HOST_DELAY + """
 local p, worker = ARGV[1], ARGV[2]
@@ -172,7 +174,8 @@ local nw = redis.call('ZRANGE', p .. 'workers', 0, 0, 'WITHSCORES')
 local next_reap = -1
 if #nw > 0 then next_reap = math.max(0, tonumber(nw[2]) - now) end
 local head = {reaped, next_ready, tonumber(redis.call('GET', p .. 'queued') or '0'),
-              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap, redis.call('LLEN', p .. 'recover'), crawl}
+              tonumber(redis.call('GET', p .. 'leased') or '0'), next_reap, redis.call('LLEN', p .. 'recover'), crawl,
+              redis.call('LLEN', p .. 'dead')}
 for j = 1, #out do head[#head + 1] = out[j] end
 return head
 """

@@ -46,6 +46,7 @@ class Claim:
     next_reap: float | None  # seconds until the earliest worker heartbeat expires
     recover: int  # sealed commits of dead workers waiting to be completed
     crawl_id: str  # the crawl the frontier holds now
+    dead: int  # stopped workers whose leftover temporary files wait to be removed
     leases: list[Lease] = field(default_factory=list)
 
 
@@ -153,10 +154,10 @@ class Frontier:
         """Lease up to ``want`` requests (none if the frontier now holds another crawl than ``crawl_id``)."""
         raw = await self._script("CLAIM", [self.worker, want, self.per_host, self.delay_ms, self.ttl_ms, int(reap),
                                            crawl_id])
-        reaped, next_ready, queued, leased, next_reap, recover, crawl, *rest = raw
+        reaped, next_ready, queued, leased, next_reap, recover, crawl, dead, *rest = raw
         leases = [Lease(str(rest[i]), rest[i + 1], rest[i + 2]) for i in range(0, len(rest), 3)]
         return Claim(int(reaped), None if next_ready < 0 else next_ready / 1000, int(queued), int(leased),
-                     None if next_reap < 0 else next_reap / 1000, int(recover), str(crawl), leases)
+                     None if next_reap < 0 else next_reap / 1000, int(recover), str(crawl), int(dead), leases)
 
     async def done(self, leases: list[Lease]) -> None:
         if leases:
@@ -190,6 +191,18 @@ class Frontier:
     async def recovered(self, recovery: Recovery, requeue: bool) -> bool:
         """Report a recovery; ``requeue`` puts its requests back. False if another worker reported it first."""
         return bool(await self._script("RECOVERED", [recovery.raw, int(requeue)]))
+
+    async def next_dead(self) -> str | None:
+        """A stopped worker whose leftover temporary files are to be removed (each name is handed out once)."""
+        return await self.call("dead", self.server.lpop, self.keys.dead)
+
+    async def is_alive(self, worker: str) -> bool:
+        """Whether ``worker`` has a current heartbeat (a worker restarted under a stopped one's name has)."""
+        score = await self.call("alive", self.server.zscore, self.keys.workers, worker)
+        if score is None:
+            return False
+        seconds, micros = await self.call("alive", self.server.time)
+        return score > seconds * 1000 + micros // 1000
 
     async def recovery_files(self) -> set[str]:
         """Every file named by a sealed commit not yet published: temporary files nobody may delete."""
