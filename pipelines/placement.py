@@ -28,6 +28,14 @@ from crawler.urls import host_of
 logger = logging.getLogger(__name__)
 
 
+def place_item(item: PageItem, rules, main_content: bool) -> None:
+    """Fill the placement columns of the item's link rows from its tree (raises if the page cannot be placed).
+    The spider's parse pool calls it too (``crawler/parsepool.py``)."""
+    placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page["url"]))
+    for row, placement in zip(item.links, placed):
+        row.update(placement)
+
+
 class PlacementPipeline:
     def __init__(self, crawler, rules, main_content: bool):
         self.crawler = crawler
@@ -49,14 +57,10 @@ class PlacementPipeline:
         if not item.links or item.root is None:
             return
         try:
-            placed = place_links(item.root, item.anchors, rules=self.rules, main_content=self.main_content,
-                                 site=host_of(item.page["url"]))
+            place_item(item, self.rules, self.main_content)
         except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
             logger.exception("placement failed on %s", item.page.get("url"))
             self.crawler.stats.inc_value("placement/failed")
-            return
-        for row, placement in zip(item.links, placed):
-            row.update(placement)
 
     async def process_item(self, item):
         if isinstance(item, PageItem) and item.root is not None:

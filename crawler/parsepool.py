@@ -1,0 +1,103 @@
+"""Pages parsed off the reactor: decoding, parsing, link extraction and placement in a pool of processes.
+
+One Scrapy process runs on one core, and turning a page into rows (``crawler/extract/record.py`` then
+``crawler/extract/placement.py``, trafilatura included) is CPU work of several milliseconds a page: done on the
+event loop it leaves the other cores idle and delays every download behind it. With ``PARSE_WORKERS`` > 0 (default:
+the machine's cores) the spider hands each response's bytes to a process of this pool and awaits the rows, already
+placed; the event loop only does I/O and scheduling. ``PARSE_WORKERS = 0`` keeps the in-process path (the
+placement pipeline then places the links), and both give the same rows (``tests/test_parsepool.py``).
+
+Back-pressure: at most ``2 x PARSE_WORKERS`` pages are in the pool at once; a callback waits for a free place, and
+while callbacks wait with their responses Scrapy's scraper stops taking new responses (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``),
+so downloads slow down instead of piling up in memory. The processes are started by a fork server (a clean process
+with the parsing modules imported, never a fork of the running reactor). A pool whose process died is replaced and
+the page parsed here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from crawler.extract.record import Fetched, PageResult, build_page
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What placing links needs, as plain data a pool process can receive: the rules as their JSON spec."""
+
+    rules_spec: str | None
+    main_content: bool
+
+
+_compiled: dict[str | None, tuple] = {}
+
+
+def _rules(spec: str | None):
+    if spec not in _compiled:
+        import json
+
+        from crawler.extract.placement import compile_rules
+
+        _compiled[spec] = compile_rules(json.loads(spec) if spec else None)
+    return _compiled[spec]
+
+
+def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> tuple[PageResult, str | None]:
+    """Bytes to rows: the page's row and its links' rows, placed when ``placement`` is given. The tree is dropped
+    (it never crosses processes). Returns the result and, when placement failed, the error (the links stay unplaced,
+    as the placement pipeline does)."""
+    result = build_page(fetched, max_links)
+    item = result.item
+    error = None
+    if placement is not None and item.links and item.root is not None:
+        from pipelines.placement import place_item
+
+        try:
+            place_item(item, _rules(placement.rules_spec), placement.main_content)
+        except Exception:
+            error = traceback.format_exc(limit=5)
+    item.root, item.anchors = None, []
+    return result, error
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class ParsePool:
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.slots = asyncio.Semaphore(2 * workers)
+        self.executor: ProcessPoolExecutor | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement", "pipelines.placement"])
+        return ProcessPoolExecutor(self.workers, mp_context=context)
+
+    async def page_rows(self, fetched: Fetched, max_links: int, placement: Placement | None):
+        async with self.slots:
+            if self.executor is None:
+                self.executor = self._start()
+            try:
+                return await asyncio.wrap_future(self.executor.submit(page_rows, fetched, max_links, placement))
+            except BrokenProcessPool:
+                logger.error("a parse process died (out of memory?): starting new ones; %s is parsed here",
+                             fetched.url)
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                self.executor = None
+                return page_rows(fetched, max_links, placement)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
