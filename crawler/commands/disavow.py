@@ -77,6 +77,13 @@ class Command(ScrapyCommand):
             else:
                 key = ("url", row["source_url"])
             grouped.setdefault(key, {}).setdefault(row["reason"], row["evidence"])
+        # a page on a site disavowed whole adds its reasons to the domain line's comments
+        sites = {value for kind, value in grouped if kind == "domain"}
+        for kind, value in [key for key in grouped if key[0] == "url"]:
+            site = covering_site(host_of(value), sites)
+            if site is not None:
+                for reason, evidence in grouped.pop((kind, value)).items():
+                    grouped[("domain", site)].setdefault(reason, f"{evidence} ({value})")
         candidates = [Candidate(kind, value, tuple(sorted(found.items()))) for (kind, value), found in grouped.items()]
         today = date.today()
         written = build_disavow(candidates, today=today, merge=merge, keep_out=whitelist, own_domains=own, header=[
@@ -96,6 +103,11 @@ class Command(ScrapyCommand):
         kept = f", kept {len(merge.lines)} lines of {opts.merge}" if merge else ""
         print(f"backlinks crawl {crawl}: wrote {opts.output} ({written.domains} domain lines, {written.urls} URL lines"
               f"{kept}, {len(written.skipped)} left out)")
+
+
+def covering_site(host: str, sites: set[str]) -> str | None:
+    parts = host.split(".")
+    return next((".".join(parts[i:]) for i in range(len(parts)) if ".".join(parts[i:]) in sites), None)
 
 
 def target_domains(targets) -> set[str]:
