@@ -12,6 +12,10 @@ field over ``MAX_FIELD_CHARS``) is returned as an :class:`crawler.seeds.LineErro
 run. A header that lacks ``source_url`` or ``target``, or names unknown columns, makes the whole file unusable
 (a typo like ``expected_anchr`` would otherwise drop an expectation silently): :class:`InputFileError`.
 
+A backlink export of Search Console, Ahrefs, Semrush, Majestic, Bing or Moz is read too, recognized by its header
+(``crawler/backlinks/vendors.py``), as is a zip of such CSV files (Search Console's bulk download): the vendor's
+anchor and rel become the expectations, its other columns ride along as ``vendor_columns``.
+
 Entries are grouped per source page (normalized URL) so that each page is fetched once, whichever worker takes
 it: ``{"source_url": ..., "expectations": [{"line", "target", "expected_anchor", "expected_rel"}, ...]}``, plain
 JSON for the Redis input of a cluster crawl.
