@@ -89,6 +89,15 @@ PLACEMENT_MAIN_CONTENT = True  # trafilatura's main text: in_main_content, posit
 LINK_REGION_RULES = []  # per-site overrides, first match wins: [{"xpath"|"class": ..., "region": ..., "site": ...}]
 SITEWIDE_MIN_SHARE = 0.5  # a target on at least this share of a site's pages is sitewide (reports)
 
+# --- toxic-link audit of backlinks (crawler/backlinks/risk.py per page; crawler/reports/toxic.py across pages)
+TOXIC_MAX_OUTBOUND_LINKS = 100  # more links to other sites on the linking page: many_outbound_links
+TOXIC_MAX_LINKED_DOMAINS = 50  # more distinct sites linked from the page: many_linked_domains
+TOXIC_MAX_SPONSORED_LINKS = 10  # more rel=sponsored links on the page: many_sponsored_links
+TOXIC_LANGUAGES = []  # languages your linking pages should be in ("en,de"); another declared one: language_mismatch
+TOXIC_SITEWIDE_MIN_PAGES = 3  # pages of one linking site with your link in its footer/sidebar: sitewide_placement
+TOXIC_ANCHOR_MIN_DOMAINS = 3  # linking sites using one commercial anchor for you: commercial_anchor
+TOXIC_TEMPLATE_MIN_SITES = 3  # linking sites on one page template: shared_template
+
 # --- progress: pages/s, queue size, checks done and broken found, every PROGRESS_INTERVAL seconds
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,

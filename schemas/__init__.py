@@ -121,6 +121,18 @@ BACKLINKS = pa.schema(
         ("x_robots_tag", pa.string()),
         ("error", pa.string()),  # the network error, when no answer came
         ("checked_at", TS),
+        # Where the row came from: linkprospector (our CSV/JSONL) | gsc | ahrefs | semrush | majestic | bing | moz,
+        # and the vendor's columns we do not use, by their header name (crawler/backlinks/vendors.py).
+        ("input_format", pa.string()),
+        ("vendor_columns", pa.map_(pa.string(), pa.string())),
+        # Toxic-link audit, what the linking page shows (crawler/backlinks/risk.py); null when it was not read.
+        ("outbound_links", pa.int32()),  # links to other sites on the page
+        ("linked_domains", pa.int32()),  # distinct sites (registered domains) they point to
+        ("sponsored_links", pa.int32()),  # rel=sponsored links on the page
+        ("page_language", pa.string()),  # declared: <html lang>, Content-Language
+        ("template_hash", pa.string()),  # fingerprint of the page's layout classes and ids (shared_template)
+        ("risk_reasons", pa.list_(pa.string())),  # reason codes (crawler/backlinks/riskwords.py)
+        ("risk_evidence", pa.map_(pa.string(), pa.string())),  # reason -> what was seen
     ]
 )
 

@@ -12,6 +12,10 @@ field over ``MAX_FIELD_CHARS``) is returned as an :class:`crawler.seeds.LineErro
 run. A header that lacks ``source_url`` or ``target``, or names unknown columns, makes the whole file unusable
 (a typo like ``expected_anchr`` would otherwise drop an expectation silently): :class:`InputFileError`.
 
+A backlink export of Search Console, Ahrefs, Semrush, Majestic, Bing or Moz is read too, recognized by its header
+(``crawler/backlinks/vendors.py``), as is a zip of such CSV files (Search Console's bulk download): the vendor's
+anchor and rel become the expectations, its other columns ride along as ``vendor_columns``.
+
 Entries are grouped per source page (normalized URL) so that each page is fetched once, whichever worker takes
 it: ``{"source_url": ..., "expectations": [{"line", "target", "expected_anchor", "expected_rel"}, ...]}``, plain
 JSON for the Redis input of a cluster crawl.
@@ -22,11 +26,16 @@ from __future__ import annotations
 import csv
 import json
 import os
+import zipfile
 from typing import Iterator
 
+from crawler.backlinks import vendors
+from crawler.backlinks.vendors import InputFileError
 from crawler.backlinks.targets import parse_target
 from crawler.extract.page import collapse
 from crawler.seeds import LineError, parse_seed
+
+__all__ = ["InputFileError", "parse_expected_rel", "parse_row", "read_input"]
 
 COLUMNS = ("source_url", "target", "expected_anchor", "expected_rel")
 REQUIRED = ("source_url", "target")
@@ -39,10 +48,6 @@ OTHER_REL_TOKENS = frozenset(
     "alternate author bookmark external help license me next noopener noreferrer opener prev privacy-policy search tag "
     "terms-of-service".split()
 )
-
-
-class InputFileError(ValueError):
-    """The file as a whole cannot be read (missing, or a header we cannot trust)."""
 
 
 def parse_expected_rel(text: str) -> str:
@@ -90,56 +95,100 @@ def parse_row(fields: dict) -> tuple[str, dict]:
     }
 
 
-def read_input(path: str) -> tuple[list[dict], list[LineError]]:
-    """Read a CSV or JSONL input file: (entries grouped per source page, bad rows)."""
+def read_input(path: str, target: str | None = None) -> tuple[list[dict], list[LineError]]:
+    """Read a backlinks input: our CSV or JSONL, or a vendor's export recognized by its header
+    (``crawler/backlinks/vendors.py``), or a zip of such CSV files (Search Console's bulk download): (entries
+    grouped per source page, bad rows). ``target`` is the target spec of exports that name none (Search Console's
+    links are all to your property); a vendor file's rows without a target are refused without it."""
     if not os.path.isfile(path):
-        raise InputFileError(f"backlinks input {path!r} is not a file (CSV with a header, or JSONL)")
-    reader = _jsonl_rows if _is_jsonl(path) else _csv_rows
-    entries: dict[str, dict] = {}
-    seen: dict[tuple[str, str], int] = {}
-    errors: list[LineError] = []
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
-        for line, text, fields in reader(f):
+        raise InputFileError(f"backlinks input {path!r} is not a file (CSV with a header, JSONL, or a vendor export)")
+    default_target = None
+    if target:
+        try:
+            default_target = parse_target(target).spec
+        except ValueError as exc:
+            raise InputFileError(f"target {target!r}: {exc}") from None
+    acc = _Accumulator()
+    if zipfile.is_zipfile(path):
+        for name, opened in vendors.zip_tables(path):
+            with opened as (f, delimiter):
+                acc.add(_csv_rows(f, delimiter, default_target, name), f"input {name}")
+    elif _is_jsonl(path):
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            acc.add(_jsonl_rows(f), "input")
+    else:
+        with vendors.open_text(path) as (f, delimiter):
+            acc.add(_csv_rows(f, delimiter, default_target, None), "input")
+    return list(acc.entries.values()), acc.errors
+
+
+class _Accumulator:
+    """Rows of one or more files, grouped per source page. A repeated (source, target) pair is an error in our
+    own format (someone typed it twice); a vendor export lists one row per link, so a page that links twice to one
+    target repeats the pair: the first row is kept and the others are dropped quietly."""
+
+    def __init__(self):
+        self.entries: dict[str, dict] = {}
+        self.seen: dict[tuple[str, str], int] = {}
+        self.errors: list[LineError] = []
+
+    def add(self, rows, kind: str) -> None:
+        for line, text, fields in rows:
+            vendor = None
             try:
                 if isinstance(fields, ValueError):  # the reader could not split the line into fields
                     raise fields
+                vendor = fields.pop(vendors.VENDOR_KEY, None)
                 source, expectation = parse_row(fields)
                 key = (source, expectation["target"])
-                if key in seen:
-                    raise ValueError(f"duplicate of line {seen[key]}")
+                if key in self.seen:
+                    if vendor is not None:
+                        continue
+                    raise ValueError(f"duplicate of line {self.seen[key]}")
             except ValueError as exc:
-                errors.append(LineError(line, text, str(exc), kind="input"))
+                self.errors.append(LineError(line, text, str(exc), kind=kind))
                 continue
-            seen[key] = line
-            entry = entries.setdefault(source, {"source_url": source, "expectations": []})
+            self.seen[key] = line
+            entry = self.entries.setdefault(source, {"source_url": source, "expectations": []})
+            if vendor is not None:
+                expectation.update(input_format=vendor["format"], vendor_columns=vendor["columns"])
             entry["expectations"].append({"line": line, **expectation})
-    return list(entries.values()), errors
 
 
 def _is_jsonl(path: str) -> bool:
     if path.lower().endswith((".jsonl", ".ndjson")):
         return True
-    if path.lower().endswith(".csv"):
+    if path.lower().endswith((".csv", ".tsv")):
         return False
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with vendors.open_text(path) as (f, _):
         for line in f:
             if line.strip():
                 return line.lstrip().startswith("{")
     return False
 
 
-def _csv_rows(f) -> Iterator[tuple[int, str, dict | ValueError]]:
-    """(line, raw text, {column: value} or the error) per data row; blank lines are skipped."""
-    reader = csv.reader(f)
-    header = None
+def _csv_rows(f, delimiter: str, default_target: str | None, member: str | None) -> Iterator[tuple[int, str, dict | ValueError]]:
+    """(line, raw text, {column: value} or the error) per data row; blank lines are skipped. The header decides
+    the format: ours (``source_url``, ``target`` ...) or a vendor's, whose rows are mapped onto ours."""
+    where = f"backlinks input{f' {member}' if member else ''}"
+    reader = csv.reader(f, delimiter=delimiter)
+    header = raw_header = None
+    fmt = None
     for number, fields in _csv_records(reader):
         if header is None:
             if isinstance(fields, ValueError):
-                raise InputFileError(f"backlinks input line {number}: unreadable header: {fields}")
+                raise InputFileError(f"{where} line {number}: unreadable header: {fields}")
             if not any(v.strip() for v in fields):
                 continue
-            header = [v.strip().lower() for v in fields]
-            _check_header(header)
+            raw_header = [v.strip().lstrip("\ufeff").strip() for v in fields]
+            header = [v.lower() for v in raw_header]
+            if any(name in header for name in COLUMNS):
+                _check_header(header)
+            else:
+                fmt = vendors.detect(raw_header, where)
+                if fmt.target == () and not default_target:
+                    raise InputFileError(f"{where}: a {fmt.label} export names no target (its links all point to "
+                                         f"your property): give -a target=domain:your-site.com (or a URL or prefix)")
             continue
         if isinstance(fields, ValueError):
             yield number, "", fields
@@ -150,9 +199,12 @@ def _csv_rows(f) -> Iterator[tuple[int, str, dict | ValueError]]:
         if len(fields) > len(header):
             yield number, text, ValueError(f"{len(fields)} columns, the header has {len(header)}")
             continue
-        yield number, text, dict(zip(header, fields))
+        if fmt is None:
+            yield number, text, dict(zip(header, fields))
+        else:
+            yield number, text, vendors.to_input_row(fmt, raw_header, fields, default_target)
     if header is None:
-        raise InputFileError("backlinks input is empty: expected a header source_url,target[,expected_anchor,expected_rel]")
+        raise InputFileError(f"{where} is empty: expected a header source_url,target[,expected_anchor,expected_rel]")
 
 
 def _csv_records(reader) -> Iterator[tuple[int, list[str] | ValueError]]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crawler.backlinks.decide import Decision, SourcePage
+from crawler.backlinks.formats import OURS
+from crawler.backlinks.risk import PageSignals, Risk
 
 
 @dataclass
@@ -19,8 +21,10 @@ class BacklinksItem:
         return {"backlinks": self.rows}
 
 
-def backlink_row(expectation: dict, page: SourcePage, decision: Decision, checked_at: datetime) -> dict:
+def backlink_row(expectation: dict, page: SourcePage, decision: Decision, checked_at: datetime,
+                 signals: PageSignals | None = None, risk: Risk | None = None) -> dict:
     link = decision.link or {}
+    risk = risk or Risk()
     return {
         "source_url": page.url,
         "target": expectation["target"],
@@ -48,4 +52,13 @@ def backlink_row(expectation: dict, page: SourcePage, decision: Decision, checke
         "x_robots_tag": ", ".join(page.x_robots_tags) or None,
         "error": page.error,
         "checked_at": checked_at,
+        "input_format": expectation.get("input_format") or OURS,
+        "vendor_columns": expectation.get("vendor_columns") or {},
+        "outbound_links": signals.outbound_links if signals else None,
+        "linked_domains": signals.linked_domains if signals else None,
+        "sponsored_links": signals.sponsored_links if signals else None,
+        "page_language": signals.language if signals else None,
+        "template_hash": signals.template_hash if signals else None,
+        "risk_reasons": list(risk.reasons),
+        "risk_evidence": dict(risk.evidence),
     }

@@ -29,12 +29,14 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
 from crawler.backlinks.decide import UNVERIFIED, Decision, SourcePage, decide, failure_decision, status_decision
+from crawler.backlinks.disavow import DisavowError, DisavowList, read_disavow
 from crawler.backlinks.inputs import read_input
+from crawler.backlinks.risk import PageSignals, Risk, Thresholds, link_risk, page_signals
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.frontier.codec import FrontierRequest
-from crawler.spiders.base import FrontierSpider
+from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, normalize_url, site_of
 from pipelines.placement import PlacementPipeline
 
@@ -50,15 +52,24 @@ class BacklinksSpider(FrontierSpider):
     output_tables = ("backlinks",)
     request_kinds = {"source": "_source_from"}
 
-    arguments = {"input": "the backlinks to verify: CSV or JSONL with source_url, target and optional expectations"}
+    arguments = {
+        "input": "the backlinks to verify: CSV or JSONL with source_url, target and optional expectations, or a "
+                 "backlink export of Search Console, Ahrefs, Semrush, Majestic, Bing or Moz (recognized by its header)",
+        "target": "the target of exports that name none (Search Console): domain:your-site.com, a URL or a prefix*",
+        "exclude": "a disavow file (domain:example.com or URL lines): the linking pages it lists are skipped",
+    }
 
-    def __init__(self, input: str | None = None, **kwargs):  # noqa: A002 - the documented argument name
+    def __init__(self, input: str | None = None, target: str | None = None, exclude: str | None = None,  # noqa: A002
+                 **kwargs):
         super().__init__(**kwargs)
         self.input = input
+        self.target = target
+        self.exclude = exclude
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.thresholds = Thresholds.from_settings(crawler.settings)
         try:  # the placement settings, read the way the links table's pipeline reads them
             spider.placement = PlacementPipeline.from_crawler(crawler)
         except NotConfigured:  # PLACEMENT_ENABLED is off: rows keep empty placement columns
@@ -67,12 +78,64 @@ class BacklinksSpider(FrontierSpider):
 
     # --- input
     @classmethod
-    def read_input(cls, spec: str):
-        return read_input(spec)
+    def read_input(cls, spec: str, target: str | None = None):
+        return read_input(spec, target)
+
+    @classmethod
+    def check_arguments(cls, args: dict, cluster: bool) -> None:
+        """The input must be readable with the given ``target`` and hold an entry that ``exclude`` leaves."""
+        if cluster:
+            return
+        excluded = cls._excluded(args.get("exclude"))
+        spec = args.get(cls.input_arg)
+        if not spec:
+            raise InputError(f"-a {cls.input_arg}: missing; give -a {cls.input_arg}=PATH (or set REDIS_URL and run "
+                             f"`scrapy seed {cls.name} PATH`)")
+        try:
+            entries, errors = cls.read_input(spec, args.get("target"))
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(f"-a {cls.input_arg}={spec}: {reason}") from None
+        if not entries:
+            detail = f"; first problem: {errors[0]}" if errors else ""
+            raise InputError(f"-a {cls.input_arg}={spec}: no usable entry ({len(errors)} malformed){detail}")
+        if excluded is not None and all(excluded.covers(e["source_url"]) for e in entries):
+            raise InputError(f"-a exclude={args['exclude']}: it lists every linking page of {spec}: nothing to verify")
+
+    @staticmethod
+    def _excluded(path: str | None) -> DisavowList | None:
+        if not path:
+            return None
+        try:
+            return read_disavow(path)
+        except DisavowError as exc:
+            raise InputError(f"-a exclude={path}: {exc}") from None
+
+    def local_entries(self) -> list[dict]:
+        if not self.input:
+            raise ValueError(f"give the input with -a {self.input_arg}=PATH (or set REDIS_URL and run "
+                             f"`scrapy seed {self.name} PATH`)")
+        entries, self.input_errors = read_input(self.input, self.target)
+        for error in self.input_errors:
+            logger.warning("malformed input: %s", error)
+        excluded = self._excluded(self.exclude)
+        if excluded is not None:
+            kept = [e for e in entries if not excluded.covers(e["source_url"])]
+            skipped = len(entries) - len(kept)
+            self.excluded = skipped
+            logger.info("-a exclude=%s: %d linking page(s) skipped (listed in the disavow file)", self.exclude, skipped)
+            entries = kept
+        return entries
 
     @classmethod
     def frontier_seeds(cls, entry: dict) -> list[FrontierRequest]:
         return [FrontierRequest("source", entry["source_url"], data=entry)]
+
+    async def start(self):
+        if getattr(self, "excluded", None) is not None:  # the stats exist once the crawl starts
+            self.crawler.stats.set_value("input/excluded", self.excluded)
+        async for request in super().start():
+            yield request
 
     def _source_from(self, fr: FrontierRequest) -> scrapy.Request:
         return scrapy.Request(
@@ -115,7 +178,13 @@ class BacklinksSpider(FrontierSpider):
         if any(matching) and self.placement is not None:
             self.placement.place(built.item)  # rows are updated in place, so `matching` sees the placement
         decisions = [decide(expectation, page, rows) for expectation, rows in zip(expectations, matching)]
-        return self.item(page, expectations, decisions)
+        signals = page_signals(built.item.root, links, headers)
+        element_of = {id(row): element for row, element in zip(links, built.item.anchors)}
+        risks = [link_risk(page.url, self.thresholds, signals,
+                           link_element=element_of.get(id(d.link)) if d.link is not None else None,
+                           meta_robots=page.meta_robots, x_robots_tags=page.x_robots_tags,
+                           canonical_url=page.canonical_url, final_url=page.final_url) for d in decisions]
+        return self.item(page, expectations, decisions, signals, risks)
 
     def source_failed(self, failure):
         request = failure.request
@@ -129,16 +198,24 @@ class BacklinksSpider(FrontierSpider):
         decision = failure_decision(failure.value, host_of(request.url))
         return self.item(page, entry["expectations"], [decision] * len(entry["expectations"]))
 
-    def item(self, page: SourcePage, expectations: list[dict], decisions: list[Decision]) -> BacklinksItem:
-        """One row per expectation on this source page, counted in the stats by state and reason."""
+    def item(self, page: SourcePage, expectations: list[dict], decisions: list[Decision],
+             signals: PageSignals | None = None, risks: list[Risk] | None = None) -> BacklinksItem:
+        """One row per expectation on this source page, counted in the stats by state and reason. Without
+        ``risks`` (the page was not read) a row carries only the reasons its URL shows."""
         checked_at = datetime.now(timezone.utc)
+        if risks is None:
+            risks = [link_risk(page.url, self.thresholds)] * len(expectations)
         stats = self.crawler.stats
         stats.inc_value("backlinks/sources")
         for decision in decisions:
             stats.inc_value(f"backlinks/{decision.state}")
             if decision.reason:
                 stats.inc_value(f"backlinks/reason/{decision.reason}")
-        return BacklinksItem([backlink_row(e, page, d, checked_at) for e, d in zip(expectations, decisions)])
+        for risk in risks:
+            for reason in risk.reasons:
+                stats.inc_value(f"backlinks/risk/{reason}")
+        return BacklinksItem([backlink_row(e, page, d, checked_at, signals, r)
+                              for e, d, r in zip(expectations, decisions, risks)])
 
 
 def redirect_chain(request: scrapy.Request) -> tuple[str, ...]:
