@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from crawler.extract.record import Fetched, PageResult, build_page
+from crawler.failpoints import failpoint
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,9 @@ def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> 
     return result, error
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+def _in_pool(fetched: Fetched, max_links: int, placement: Placement | None):
+    failpoint("parse:pool")  # tests kill a pool process here
+    return page_rows(fetched, max_links, placement)
 
 
 class ParsePool:
@@ -88,13 +89,15 @@ class ParsePool:
         async with self.slots:
             if self.executor is None:
                 self.executor = self._start()
+            executor = self.executor
             try:
-                return await asyncio.wrap_future(self.executor.submit(page_rows, fetched, max_links, placement))
-            except BrokenProcessPool:
-                logger.error("a parse process died (out of memory?): starting new ones; %s is parsed here",
-                             fetched.url)
-                self.executor.shutdown(wait=False, cancel_futures=True)
-                self.executor = None
+                return await asyncio.wrap_future(executor.submit(_in_pool, fetched, max_links, placement))
+            except BrokenProcessPool:  # every page in that pool fails at once: each is parsed here, once
+                logger.error("a parse process died (out of memory?): %s is parsed here", fetched.url)
+                if self.executor is executor:
+                    logger.error("starting new parse processes")
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self.executor = None
                 return page_rows(fetched, max_links, placement)
 
     def close(self) -> None:

@@ -13,10 +13,12 @@ checks a target.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
@@ -27,6 +29,7 @@ from crawler.dns import BlockedRequest
 from crawler.frontier.codec import FrontierRequest
 from crawler.extract.record import Fetched, build_page, header_dict
 from crawler.items import CheckItem, PageItem
+from crawler.parsepool import ParsePool, Placement
 from crawler.recent import RecentUrls
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
@@ -71,6 +74,15 @@ class ProspectsSpider(FrontierSpider):
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request), CheckPolicy.from_settings(crawler.settings))
         spider.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.max_links = crawler.settings.getint("MAX_LINKS_PER_PAGE")
+        spider.parse_pool, spider.placement = None, None
+        workers = crawler.settings.getint("PARSE_WORKERS")
+        if workers > 0:  # pages become rows in other processes (crawler/parsepool.py), placed there too
+            spider.parse_pool = ParsePool(workers)
+            if crawler.settings.getbool("PLACEMENT_ENABLED"):
+                rules = crawler.settings.get("LINK_REGION_RULES")
+                spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
+                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"))
+            crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         return spider
 
     # --- input
@@ -115,7 +127,7 @@ class ProspectsSpider(FrontierSpider):
         self.pages_per_site[site] = self.pages_per_site.get(site, 0) + 1
         return self.pages_per_site[site]
 
-    def parse_page(self, response: Response):
+    async def parse_page(self, response: Response):
         meta = response.meta
         site, depth = meta["site"], meta["depth"]
         n = self.count_page(site)
@@ -126,22 +138,26 @@ class ProspectsSpider(FrontierSpider):
         text = encoding = None
         if isinstance(response, TextResponse) and response.request.method != "HEAD":
             text, encoding = response.text, response.encoding
-        result = build_page(
-            Fetched(
-                url=response.url,
-                status=response.status,
-                headers=header_dict(response.headers),
-                body=response.body,
-                fetched_at=datetime.now(timezone.utc),
-                site=site,
-                depth=depth,
-                method=response.request.method,
-                text=text,
-                encoding=encoding,
-                extra=meta.get("warc_location") or {},
-            ),
-            max_links=self.max_links,
+        fetched = Fetched(
+            url=response.url,
+            status=response.status,
+            headers=header_dict(response.headers),
+            body=response.body,
+            fetched_at=datetime.now(timezone.utc),
+            site=site,
+            depth=depth,
+            method=response.request.method,
+            text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
+            encoding=encoding,
+            extra=meta.get("warc_location") or {},
         )
+        if self.parse_pool is None:
+            result = build_page(fetched, max_links=self.max_links)
+        else:
+            result, error = await self.parse_pool.page_rows(fetched, self.max_links, self.placement)
+            if error:
+                logger.error("placement failed on %s: %s", response.url, error)
+                self.crawler.stats.inc_value("placement/failed")
         for scheme, count in result.skipped.items():
             self.crawler.stats.inc_value(f"links/skipped/{scheme}", count)
         for note in result.notes:
@@ -170,7 +186,8 @@ class ProspectsSpider(FrontierSpider):
                 self.crawler.stats.inc_value("links/requested_before")  # the dupefilter would have dropped it
                 continue
             try:
-                yield from self.follow_link(target, row["external"], site, depth)
+                for request in self.follow_link(target, row["external"], site, depth):
+                    yield request
             except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
                 self.crawler.stats.inc_value("links/unrequestable")
                 logger.info("link on %s not requested: %s: %s", response.url, target[:200], exc)

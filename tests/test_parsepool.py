@@ -1,0 +1,39 @@
+"""Pages parsed in a pool of processes give the same rows as pages parsed in the crawl process, and a pool process
+that dies costs nothing: the test web crawled three ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.crawling import run_crawl
+
+VOLATILE = {"fetched_at", "checked_at", "crawl", "warc_filename", "warc_record_offset", "warc_record_length"}
+
+
+def rows(crawl, table: str, key) -> dict:
+    return {tuple(r[k] for k in key): {k: v for k, v in r.items() if k not in VOLATILE} for r in crawl.table(table)}
+
+
+@pytest.fixture(scope="module")
+def in_process(web, tmp_path_factory):
+    web.reset_counters()
+    web.version = 1
+    result = run_crawl("prospects", tmp_path_factory.mktemp("inproc"), web, {"seeds": ",".join(web.seeds)},
+                       {"CRAWL_ID": "p", "PARSE_WORKERS": "0"})
+    assert result.returncode == 0, result.log[-2000:]
+    return result
+
+
+@pytest.mark.parametrize("env", [{}, {"LINKPROSPECTOR_FAILPOINT": "parse:pool@3"}], ids=["pool", "pool-process-killed"])
+def test_the_pool_gives_the_rows_of_the_crawl_process(web, in_process, tmp_path, env):
+    web.reset_counters()
+    web.version = 1
+    pooled = run_crawl("prospects", tmp_path, web, {"seeds": ",".join(web.seeds)},
+                       {"CRAWL_ID": "p", "PARSE_WORKERS": "2"}, env=env)
+    assert pooled.returncode == 0, pooled.log[-2000:]
+    assert rows(pooled, "pages", ("url",)) == rows(in_process, "pages", ("url",))
+    links = rows(pooled, "links", ("source_url", "ordinal"))
+    assert links == rows(in_process, "links", ("source_url", "ordinal"))
+    assert sum(1 for r in links.values() if r["region"] == "content" and r["in_main_content"]) > 10  # placed
+    if env:
+        assert "a parse process died" in pooled.log
