@@ -147,8 +147,8 @@ class Bench:
             "link_rows": sum(s.get("rows/links", 0) for s in stats),
         }
 
-    def stage_bare(self, redis_url: str | None = None) -> dict:
-        name = "bare_redis" if redis_url else "bare"
+    def stage_bare(self, redis_url: str | None = None, polite: bool = False) -> dict:
+        name = "bare_redis" if redis_url else "bare_polite" if polite else "bare"
         work = self.tmp / name
         work.mkdir()
         stats = work / "stats.json"
@@ -157,6 +157,8 @@ class Bench:
         settings = {**CONCURRENCY, "TWISTED_DNS_RESOLVER": "crawler.dns.OverrideResolver",
                     "DNS_OVERRIDES": self.web.dns_overrides, "DNS_OVERRIDES_STRICT": "True", "LOG_LEVEL": "INFO",
                     "TELNETCONSOLE_ENABLED": "False", "REMOTE_CONTROL_ENABLED": "False"}
+        if polite:  # our downloader: CONCURRENT_REQUESTS_PER_DOMAIN really holds (docs/pitfalls.md §2)
+            settings["DOWNLOADER"] = "crawler.downloader.PoliteDownloader"
         if redis_url:  # stock scrapy-redis: its scheduler, dupefilter, priority queue and (pickle) serializer
             settings.update({"SCHEDULER": "scrapy_redis.scheduler.Scheduler", "REDIS_URL": redis_url,
                              "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", "SCHEDULER_PERSIST": "True"})
@@ -386,8 +388,11 @@ class Bench:
         self.results["size"].update(external_targets=len(self.web.targets),
                                     page_kb=round(self.web.bytes_written / self.web.page_count / 1024, 1))
         plan = [
-            ("bare", lambda: self.stage_bare()),
+            ("bare", lambda: (self.stage_bare(), self.stage_bare(polite=True))),
             ("prospects", lambda: (self.stage_prospects(),
+                                   # pages parsed in the crawl process, then in one parse process: the pool's curve
+                                   self.stage_prospects("prospects_parse0", PARSE_WORKERS="0"),
+                                   self.stage_prospects("prospects_parse1", PARSE_WORKERS="1"),
                                    # the same crawl without link placement: the framework's share apart from it
                                    self.stage_prospects("prospects_noplacement", PLACEMENT_ENABLED="False"))),
             ("redis", lambda: self.stage_bare(f"{self.redis().url}/1")),
@@ -419,6 +424,9 @@ def ratios(stages: dict) -> dict:
     get = lambda stage, key: (stages.get(stage) or {}).get(key)  # noqa: E731
     out = {
         "prospects_vs_bare": _ratio(get("prospects", "pages_per_s"), get("bare", "pages_per_s")),
+        "prospects_vs_bare_polite": _ratio(get("prospects", "pages_per_s"), get("bare_polite", "pages_per_s")),
+        "parse2_vs_parse1": _ratio(get("prospects", "pages_per_s"), get("prospects_parse1", "pages_per_s")),
+        "parse1_vs_parse0": _ratio(get("prospects_parse1", "pages_per_s"), get("prospects_parse0", "pages_per_s")),
         "prospects_noplacement_vs_bare": _ratio(get("prospects_noplacement", "pages_per_s"), get("bare", "pages_per_s")),
         "cluster1_vs_embedded": _ratio(get("cluster1", "pages_per_s"), get("prospects", "pages_per_s")),
         "cluster2_vs_cluster1": _ratio(get("cluster2", "pages_per_s"), get("cluster1", "pages_per_s")),
@@ -445,7 +453,10 @@ def markdown(results: dict) -> str:
         "| run | pages | pages/s | checks/s | wall s | peak RSS MB | Redis B/URL | notes |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    labels = {"bare": "bare Scrapy, in memory", "prospects": "prospects, embedded",
+    labels = {"bare": "bare Scrapy, in memory", "bare_polite": "bare Scrapy, our downloader (per-host limit holds)",
+              "prospects": "prospects, embedded (PARSE_WORKERS = cores)",
+              "prospects_parse0": "prospects, embedded, PARSE_WORKERS=0",
+              "prospects_parse1": "prospects, embedded, PARSE_WORKERS=1",
               "prospects_noplacement": "prospects, embedded, placement off", "bare_redis": "bare Scrapy on scrapy-redis",
               "cluster1": "prospects, cluster, 1 worker", "cluster2": "prospects, cluster, 2 workers"}
     for key, label in labels.items():
