@@ -333,13 +333,18 @@ def test_status_shows_a_running_crawl_and_the_lake_keeps_each_workers_figures(po
     polite_grid.reset()
     out, logs = tmp_path / "lake", tmp_path
     procs = [worker(out, polite_grid, redis_url, f"w{i}", logs) for i in (1, 2)]
+    def held_back(s: dict) -> list:  # the host its robots.txt Crawl-delay holds back, while it has pages queued
+        return [h for h in s["top_hosts"] if h["host"].startswith("site0.com") and h["crawl_delay_s"] == 1]
+
     deadline = time.monotonic() + 60
-    while (running := status(redis_url))["pages"] < 5 and time.monotonic() < deadline:
-        time.sleep(0.3)
+    while time.monotonic() < deadline:
+        running = status(redis_url)
+        if running["pages"] >= 5 and held_back(running):
+            break
+        time.sleep(0.2)
     assert running["crawl"] == "polite" and running["workers_alive"] == ["w1", "w2"]
     assert running["pages_per_s"] > 0 and running["queued"] + running["leased"] > 0
-    slow = [h for h in running["top_hosts"] if h["host"].startswith("site0.com")]
-    assert slow and slow[0]["crawl_delay_s"] == 1  # the host held back by its robots.txt Crawl-delay
+    assert held_back(running), running["top_hosts"]
     assert finish(procs, logs) == [0, 0]
     final = status(redis_url)
     lake = Crawl(0, "", {}, out)
