@@ -18,4 +18,5 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   echo "installing chromium from Debian (for the HTML report test)..."
   (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || true) >/dev/null 2>&1
 fi
+.venv/bin/ruff check --quiet . || { echo "ruff found the problems above (config: pyproject.toml [tool.ruff])" >&2; exit 1; }
 exec .venv/bin/python -m pytest "$@"

@@ -146,7 +146,7 @@ def main() -> None:
     results = {name: measure(texts, args.repeat) for name, texts in sets.items()}
     columns = ["pages", "links/page", "parse+links", "placement", "trafilatura", "placement+main", "traf default",
                "tree copy"]
-    print("ms per page (best of %d runs)" % args.repeat)
+    print(f"ms per page (best of {args.repeat} runs)")
     print(f"{'set':<10}" + "".join(f"{c:>16}" for c in columns))
     for name, row in results.items():
         cells = [f"{row[c]:>16d}" if c == "pages" else f"{row[c]:>16.2f}" for c in columns]

@@ -43,7 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import costs, measure, peers as peer_tools, profiling  # noqa: E402
+from bench import costs, measure, profiling  # noqa: E402
+from bench import peers as peer_tools  # noqa: E402
 from bench.servers import DynamicTargets, Nginx, RedisServer, free_port  # noqa: E402
 from bench.synthweb import CLASSES, generate  # noqa: E402
 from demo.commands import crawl_command  # noqa: E402

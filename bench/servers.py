@@ -37,9 +37,9 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: floa
                 return
         except OSError:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+                raise RuntimeError(f"server on port {port} exited with {proc.returncode}") from None
             if time.monotonic() > deadline:
-                raise RuntimeError(f"nothing listens on {LOOPBACK}:{port} after {timeout} s")
+                raise RuntimeError(f"nothing listens on {LOOPBACK}:{port} after {timeout} s") from None
             time.sleep(0.05)
 
 
@@ -105,7 +105,7 @@ http {{
 }}
 """
 
-    def start(self) -> "Nginx":
+    def start(self) -> Nginx:
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "nginx.conf"
@@ -130,7 +130,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -252,7 +252,7 @@ class DynamicTargets:
             await self._stopping.wait()
             server.close()
 
-    def start(self) -> "DynamicTargets":
+    def start(self) -> DynamicTargets:
         def run() -> None:
             self.loop = asyncio.new_event_loop()
             self.loop.run_until_complete(self._main())

@@ -51,7 +51,7 @@ class AddressGuardMiddleware:
         self.allowed = parse_networks(s.get("ALLOWED_NETWORKS"))
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "AddressGuardMiddleware":
+    def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Any) -> None:
@@ -72,7 +72,7 @@ class BlockedConnectionMiddleware:
     highest priority down, and a raised exception ends the chain, so nothing retries the refusal."""
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "BlockedConnectionMiddleware":
+    def from_crawler(cls, crawler: Any) -> BlockedConnectionMiddleware:
         return cls()
 
     def process_exception(self, request: Any, exception: Exception) -> None:
@@ -89,7 +89,7 @@ class GuardStats:
     guarded."""
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "GuardStats":
+    def from_crawler(cls, crawler: Any) -> GuardStats:
         from twisted.internet import reactor
 
         resolver = getattr(reactor, "resolver", None)

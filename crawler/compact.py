@@ -15,7 +15,7 @@ leaves at most that state; running it again finishes it (duplicates go, by key).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -57,7 +57,7 @@ def compact(lake: Lake, table: str, crawl: str, *, rows_per_file: int, row_group
     query = (f"SELECT * FROM read_parquet($files, hive_partitioning = false, union_by_name = true) {once} "
              f"ORDER BY {SORT_KEYS[table]}")
     batches = con.sql(query, params={"files": files}).to_arrow_reader(min(row_group_size, 65_536))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     staged = isinstance(lake, LocalLake)  # built in a sibling folder, then swapped in
     target = f"{STAGING}/{table}/crawl={crawl}" if staged else folder
     written: list[tuple[str, str]] = []

@@ -28,14 +28,13 @@ import logging
 import socket
 from typing import Any
 
+from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import dnscache
+from scrapy.utils.datatypes import LocalCache
 from twisted.internet import defer, threads
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
-
-from scrapy.exceptions import IgnoreRequest
-from scrapy.resolver import dnscache
-from scrapy.utils.datatypes import LocalCache
 
 from crawler.netguard import IPNetwork, blocked_category, connect_address, in_networks, parse_ip, parse_networks
 
@@ -176,7 +175,7 @@ class OverrideResolver:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any, reactor: Any) -> "OverrideResolver":
+    def from_crawler(cls, crawler: Any, reactor: Any) -> OverrideResolver:
         """``crawler`` is the crawler process here (Scrapy builds the resolver once per reactor): it has settings
         but no stats; ``crawler.addressguard.GuardStats`` hands the crawler's stats over when the crawler starts."""
         s = crawler.settings

@@ -21,8 +21,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs

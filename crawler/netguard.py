@@ -22,7 +22,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import re
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def new_crawl_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def safe_name(value: str) -> str:

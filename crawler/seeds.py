@@ -50,7 +50,7 @@ def parse_seed(text: str) -> str:
     if len(labels) < 2 and host != "localhost" or not all(_HOST_LABEL.match(label) for label in labels):
         raise ValueError("not a valid host name")
     try:
-        parts.port
+        _ = parts.port  # raises ValueError on a port out of range
     except ValueError:
         raise ValueError("invalid port") from None
     return normalize_url(text)

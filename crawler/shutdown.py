@@ -86,13 +86,13 @@ class GracefulShutdown:
         if sink is not None:
             try:
                 await asyncio.wait_for(sink.commit(), 5)
-            except asyncio.TimeoutError:  # Redis away: what was not sealed is redone elsewhere
+            except TimeoutError:  # Redis away: what was not sealed is redone elsewhere
                 logger.warning("could not commit within 5 s: the uncommitted requests are redone by other workers")
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
         if hasattr(scheduler, "finish"):  # cluster: give back every lease not acknowledged
             try:
                 await asyncio.wait_for(scheduler.finish(), 5)
-            except (asyncio.TimeoutError, Exception) as exc:  # Redis away: the leases expire and are redone
+            except (TimeoutError, Exception) as exc:  # Redis away: the leases expire and are redone
                 logger.warning("could not give leases back (%s): they return after LEASE_TIMEOUT", exc or "timeout")
         elif scheduler is not None and hasattr(scheduler, "close"):  # one machine: a JOBDIR keeps its queue
             scheduler.close("shutdown")

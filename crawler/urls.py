@@ -70,7 +70,7 @@ def resolve_href(href: str, base_url: str) -> tuple[str | None, str | None]:
         parts = urlsplit(absolute)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None, parts.scheme or "invalid"
-        parts.port  # raises ValueError on a port out of range
+        _ = parts.port  # raises ValueError on a port out of range
         return normalize_url(absolute), None
     except ValueError:
         return None, "invalid"

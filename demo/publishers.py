@@ -38,7 +38,7 @@ with 500 (unverified: unchanged, we could not look). Version 3 puts ``/spring-li
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from demo.web import HANG, NOT_FOUND, Reply, TestWeb, _html, _page, _redirect
 

@@ -20,7 +20,7 @@ test webs stay untouched. The crawl runs with ``TOXIC_LANGUAGES=en`` (``SETTINGS
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from demo.web import NOT_FOUND, Reply, TestWeb, _page
 

@@ -64,9 +64,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.robotparser import RobotFileParser
 
 from crawler.urls import normalize_url
@@ -401,7 +401,7 @@ def _bare_host(header: str) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
-    web: "TestWeb"
+    web: TestWeb
 
     def handle_error(self, request, client_address) -> None:
         if not isinstance(sys.exc_info()[1], OSError):  # a client that hangs up mid-answer is normal here
@@ -467,7 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             web._end(host)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: tests read web.requests instead
+    def log_message(self, format: str, *args) -> None:
         pass
 
 
@@ -492,7 +492,7 @@ class TestWeb:
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
-    def start(self) -> "TestWeb":
+    def start(self) -> TestWeb:
         if self._server is not None:
             raise RuntimeError("TestWeb already started")
         self._stopping.clear()
@@ -523,7 +523,7 @@ class TestWeb:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._server = self._thread = None
 
-    def __enter__(self) -> "TestWeb":
+    def __enter__(self) -> TestWeb:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -28,8 +28,8 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -355,7 +355,7 @@ class ParquetPipeline:
         figures are in the lake, one row per worker run)."""
         stats = self.crawler.stats.get_stats()
         return {"worker": self.worker, "spider": self.crawler.spider.name, "started_at": stats.get("start_time"),
-                "finished_at": datetime.now(timezone.utc), "pages": stats.get("pages/crawled", 0),
+                "finished_at": datetime.now(UTC), "pages": stats.get("pages/crawled", 0),
                 "checks": stats.get("checks/done", 0), "broken": stats.get("checks/broken", 0),
                 "links": stats.get("links/found", 0), "stats": {k: str(v) for k, v in sorted(stats.items())}}
 

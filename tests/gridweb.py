@@ -84,7 +84,7 @@ class GridWeb:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "GridWeb":
+    def __enter__(self) -> GridWeb:
         self.thread.start()
         return self
 

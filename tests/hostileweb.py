@@ -4,8 +4,8 @@ lazily (a 50 MB robots.txt is streamed, never built). Every request is recorded.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterable
 
 Body = bytes | Callable[[], Iterable[bytes]]
 
@@ -26,7 +26,7 @@ class HostileWeb:
     def hits(self, host: str, path: str | None = None) -> int:
         return sum(1 for _, h, p in self.requests if h == host and (path is None or p == path))
 
-    def __enter__(self) -> "HostileWeb":
+    def __enter__(self) -> HostileWeb:
         web = self
 
         class Handler(BaseHTTPRequestHandler):

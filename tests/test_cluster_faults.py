@@ -83,7 +83,7 @@ def finish(procs, logs: Path, timeout: float = 240) -> list[int]:
         except subprocess.TimeoutExpired:
             p.kill()
             tails = "".join(f.read_text()[-3000:] for f in logs.glob("*.log"))
-            raise AssertionError("a worker did not finish:\n" + tails)
+            raise AssertionError("a worker did not finish:\n" + tails) from None
     return codes
 
 

@@ -188,7 +188,7 @@ def test_worker_runs_each_scheduled_crawl_under_its_own_id(web, files, redis_url
         for run in (1, 2):
             seeded = scrapy("schedule", "prospects", f"{base}/seeds.txt", "--once", env=env)
             crawls.append(re.search(r"crawl (\S+) started", seeded.stdout).group(1))
-            wait_for(lambda: log.read_text().count("crawl worker exited with code 0") == run, 180,
+            wait_for(lambda run=run: log.read_text().count("crawl worker exited with code 0") == run, 180,
                      f"crawl {run} to finish:\n{log.read_text()[-3000:]}")
             time.sleep(1.1)  # crawl ids are UTC seconds
         worker.send_signal(signal.SIGTERM)

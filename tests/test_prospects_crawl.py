@@ -87,37 +87,37 @@ def test_retry_after_is_honoured(crawl, web):
 
 def test_links_table(crawl, web):
     links = crawl.table("links")
-    targets = {l["target_url"] for l in links}
+    targets = {link["target_url"] for link in links}
     assert not any(t.startswith(("javascript:", "mailto:", "tel:", "data:")) for t in targets)
     assert crawl.stats["links/skipped/mailto"] >= 1 and crawl.stats["links/skipped/javascript"] >= 1
     assert all("#" not in t for t in targets)
-    for l in links:
-        assert l["nofollow"] == ("nofollow" in l["rel"]) and l["ugc"] == ("ugc" in l["rel"])
-        assert l["external"] == (l["target_site"] != l["source_site"])
-    assert any(l["sponsored"] and l["ugc"] for l in links)
-    assert any(l["tag"] == "area" for l in links)
-    images = [l for l in links if l["link_type"] == "image"]
-    assert images and all(l["anchor_text"] == l["image_alt"] and l["anchor_text"] for l in images)
-    assert any("Café crème" in l["anchor_text"] for l in links)  # windows-1252 page decoded
+    for link in links:
+        assert link["nofollow"] == ("nofollow" in link["rel"]) and link["ugc"] == ("ugc" in link["rel"])
+        assert link["external"] == (link["target_site"] != link["source_site"])
+    assert any(link["sponsored"] and link["ugc"] for link in links)
+    assert any(link["tag"] == "area" for link in links)
+    images = [link for link in links if link["link_type"] == "image"]
+    assert images and all(link["anchor_text"] == link["image_alt"] and link["anchor_text"] for link in images)
+    assert any("Café crème" in link["anchor_text"] for link in links)  # windows-1252 page decoded
     # the subdomain belongs to the site: links to it are internal
-    blog = [l for l in links if l["target_host"] == "blog.gardening-notes.com"]
-    assert blog and not any(l["external"] for l in blog)
+    blog = [link for link in links if link["target_host"] == "blog.gardening-notes.com"]
+    assert blog and not any(link["external"] for link in blog)
     # ordinals are positions on the page; xpaths point at the element
-    for source, rows in _group(links, "source_url").items():
+    for rows in _group(links, "source_url").values():
         assert sorted(r["ordinal"] for r in rows) == list(range(len(rows)))
         assert all(r["xpath"].startswith("/html") for r in rows)
 
 
 def test_base_href_and_protocol_relative_links_resolve(crawl, web):
     links = crawl.table("links")
-    roses = [l for l in links if l["source_url"] == normalize_url(web.url("gardening-notes.com", "/guides/roses.html"))]
-    targets = {l["anchor_text"]: l["target_url"] for l in roses}
+    roses = [link for link in links if link["source_url"] == normalize_url(web.url("gardening-notes.com", "/guides/roses.html"))]
+    targets = {link["anchor_text"]: link["target_url"] for link in roses}
     # <base href="/archive/">: "composting.html" and "../guides/tomatoes.html" resolve against it, not the page
     assert targets["composting rose clippings"] == normalize_url(web.url("gardening-notes.com", "/archive/composting.html"))
     assert targets["tomato guide"] == normalize_url(web.url("gardening-notes.com", "/guides/tomatoes.html"))
     assert targets["rose society list"] == normalize_url(web.url("dead-links.com", "/removed"))  # fragment dropped
     # protocol-relative: //host:port/path takes the page's scheme
-    assert any(l["target_url"] == normalize_url(web.url("ok-resource.com", "/guide")) and l["source_site"] == "trail-running-club.org" for l in links)
+    assert any(link["target_url"] == normalize_url(web.url("ok-resource.com", "/guide")) and link["source_site"] == "trail-running-club.org" for link in links)
 
 
 def test_page_rows(crawl, web):

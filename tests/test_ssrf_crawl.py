@@ -200,8 +200,8 @@ def test_the_warc_archive_holds_nothing_from_the_canary(guarded):
 
 
 def test_an_ipv6_literal_costs_no_other_link(guarded, hostile):
-    links = [l for l in guarded.table("links") if l["source_url"] == hostile.url("hostile-site.com")]
-    assert sorted(l["ordinal"] for l in links) == list(range(len(hostile.hrefs)))
+    links = [link for link in guarded.table("links") if link["source_url"] == hostile.url("hostile-site.com")]
+    assert sorted(link["ordinal"] for link in links) == list(range(len(hostile.hrefs)))
     assert links and "links/unrequestable" not in guarded.stats
     after = checks_by_path(guarded)["after"]
     assert (after["verdict"], after["reason"]) == ("ok", "ok")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,11 +13,11 @@ import pytest
 from crawler.checks import verdict as v
 from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
 from crawler.extract.links import extract_links
-from crawler.netguard import parse_networks
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
+from crawler.lake import LocalLake
+from crawler.netguard import parse_networks
 from crawler.seeds import read_seeds
 from crawler.urls import normalize_url, registered_domain, resolve_href
-from crawler.lake import LocalLake
 from pipelines.parquet import PartWriter
 
 
@@ -97,7 +97,7 @@ def test_status_verdict(status, headers, expected):
 
 
 def test_retry_after_seconds_and_http_date():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert v.parse_retry_after("120") == 120
     later = (now + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert v.parse_retry_after(later, now=now) == pytest.approx(30)
@@ -153,7 +153,7 @@ def test_extract_links_rows():
 def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_path, monkeypatch):
     w = PartWriter("checks", LocalLake(tmp_path), "t", "w1", row_group_size=2, compression="zstd")
     tmp_path = tmp_path / "t"
-    rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(timezone.utc)} for i in range(12)]
+    rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(UTC)} for i in range(12)]
     w.add(rows[:3])
     assert not tmp_path.exists()  # nothing on disk before a commit
     assert w.commit() == "t/part-w1-00000.parquet"
@@ -185,7 +185,7 @@ def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_
 
 def test_a_row_that_does_not_fit_the_schema_costs_only_itself(tmp_path, caplog):
     w = PartWriter("checks", LocalLake(tmp_path), ".", "w1", row_group_size=100, compression="zstd")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [{"url": f"http://a.com/{i}", "verdict": "ok", "reason": "ok", "checked_at": now} for i in range(5)]
     rows[2]["http_status"] = "two hundred"  # a string where the schema says int
     w.add(rows)

@@ -14,7 +14,7 @@ import sys
 import textwrap
 import threading
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from crawler.warc.reader import zstd
 
 REPO = Path(__file__).resolve().parent.parent
 WARCIO = Path(sys.executable).with_name("warcio")
-FETCH_TIME = datetime(2026, 5, 17, 12, 30, 45, 123456, tzinfo=timezone.utc)
+FETCH_TIME = datetime(2026, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)
 FINAL_NAME = re.compile(r"^linkprospector-c1-w1-\d{14}-(\d{5})\.warc\.gz$")
 
 
@@ -281,7 +281,7 @@ def test_reader_yields_responses_with_locations_and_counts_the_rest(tmp_path, gz
     first = responses[0]
     assert (first.status, first.content_type, first.ip_address, first.record_type) == \
         (200, "text/html; charset=utf-8", "127.0.0.7", "response")
-    assert first.fetch_time == datetime(2024, 4, 25, 16, 24, 44, tzinfo=timezone.utc)
+    assert first.fetch_time == datetime(2024, 4, 25, 16, 24, 44, tzinfo=UTC)
     assert first.warc_filename == str(path)
     assert ("Content-Encoding", "gzip") in responses[1].headers
     assert stats == ReadStats(files=1, records=1 + 4 * 2 + 3, responses=4, revisits=1, other_records=1 + 4 + 2)
@@ -309,7 +309,7 @@ def test_reader_reads_arc_files(tmp_path, gzip_records):
     (response,) = iter_warc_responses(path, stats=stats)
     assert (response.url, response.status, response.body, response.ip_address, response.record_type) == \
         ("http://old.com/page", 200, page(5), "127.0.0.9", "arc")
-    assert response.fetch_time == datetime(2005, 6, 7, 8, 9, 10, tzinfo=timezone.utc)
+    assert response.fetch_time == datetime(2005, 6, 7, 8, 9, 10, tzinfo=UTC)
     assert (stats.records, stats.responses, stats.other_records) == (2, 1, 1)
     with open(path, "rb") as stream:
         stream.seek(response.warc_record_offset)

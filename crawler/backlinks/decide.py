@@ -26,8 +26,8 @@ anchor and rel, then the first on the page; ``matches`` counts them all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from crawler.backlinks.inputs import WEIGHT_TOKENS
 from crawler.backlinks.robots import is_nofollow_page, is_noindex

@@ -10,9 +10,9 @@ cover every page and subdomain of a site) are the way to shorten it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
 
 from crawler.seeds import parse_seed
 from crawler.urls import host_of, normalize_url

@@ -27,11 +27,11 @@ import csv
 import json
 import os
 import zipfile
-from typing import Iterator
+from collections.abc import Iterator
 
 from crawler.backlinks import vendors
-from crawler.backlinks.vendors import InputFileError
 from crawler.backlinks.targets import parse_target
+from crawler.backlinks.vendors import InputFileError
 from crawler.extract.page import collapse
 from crawler.seeds import LineError, parse_seed
 

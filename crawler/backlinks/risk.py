@@ -14,12 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
-from crawler.backlinks.riskwords import (CANONICAL_ELSEWHERE, HIDDEN_LINK, HIDING_ATTRIBUTES, HIDING_CSS,
-                                         LANGUAGE_MISMATCH, MANY_LINKED_DOMAINS, MANY_OUTBOUND_LINKS,
-                                         MANY_SPONSORED_LINKS, PAGE_NOINDEX, SPAM_TLD, SPAM_TLDS)
+from crawler.backlinks.riskwords import (
+    CANONICAL_ELSEWHERE,
+    HIDDEN_LINK,
+    HIDING_ATTRIBUTES,
+    HIDING_CSS,
+    LANGUAGE_MISMATCH,
+    MANY_LINKED_DOMAINS,
+    MANY_OUTBOUND_LINKS,
+    MANY_SPONSORED_LINKS,
+    PAGE_NOINDEX,
+    SPAM_TLD,
+    SPAM_TLDS,
+)
 from crawler.backlinks.robots import is_noindex
 from crawler.urls import host_of
 
@@ -38,7 +48,7 @@ class Thresholds:
     languages: tuple[str, ...] = ()  # primary language subtags the linking pages should be in; empty: not judged
 
     @classmethod
-    def from_settings(cls, settings) -> "Thresholds":
+    def from_settings(cls, settings) -> Thresholds:
         languages = settings.getlist("TOXIC_LANGUAGES")
         return cls(settings.getint("TOXIC_MAX_OUTBOUND_LINKS"), settings.getint("TOXIC_MAX_LINKED_DOMAINS"),
                    settings.getint("TOXIC_MAX_SPONSORED_LINKS"),

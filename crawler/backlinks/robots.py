@@ -8,7 +8,7 @@ is worth what the main search engine makes of it. ``none`` means ``noindex, nofo
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 COUNTED_AGENTS = ("googlebot",)
 # Header directives that may follow "name:" without being a user agent ("unavailable_after: 25 Jun 2030 ...").

@@ -16,11 +16,19 @@ import codecs
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
-from crawler.backlinks.formats import (FORMATS, GSC_COUNT_TABLES, GSC_EXTRA, GSC_LINKS_EXPORT, OURS, REL_WORDS,
-                                       TRUE_VALUES, Format)
+from crawler.backlinks.formats import (
+    FORMATS,
+    GSC_COUNT_TABLES,
+    GSC_EXTRA,
+    GSC_LINKS_EXPORT,
+    OURS,
+    REL_WORDS,
+    TRUE_VALUES,
+    Format,
+)
 
 VENDOR_KEY = "_vendor"  # the key of an input row that carries the vendor's name and unused columns
 SAMPLE_BYTES = 64 * 1024  # read to tell the encoding and the delimiter

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Awaitable, Callable
+from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.http import Response
@@ -42,7 +42,7 @@ class CheckPolicy:
     maxsize: int = 4 * 1024 * 1024  # bytes of a GET body we accept
 
     @classmethod
-    def from_settings(cls, settings) -> "CheckPolicy":
+    def from_settings(cls, settings) -> CheckPolicy:
         return cls(
             timeout=settings.getfloat("CHECK_TIMEOUT", cls.timeout),
             retries=settings.getint("CHECK_RETRIES", cls.retries),
@@ -140,7 +140,7 @@ class LinkChecker:
             "method": check.method,
             "attempts": check.attempts,
             "error": error,
-            "checked_at": datetime.now(timezone.utc),
+            "checked_at": datetime.now(UTC),
             "elapsed_ms": int((time.monotonic() - check.started) * 1000),
         }
 
@@ -160,7 +160,7 @@ class LinkChecker:
             "method": None,
             "attempts": 0,
             "error": error,
-            "checked_at": datetime.now(timezone.utc),
+            "checked_at": datetime.now(UTC),
             "elapsed_ms": 0,
         }
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from crawler.urls import host_of, registered_domain
@@ -126,8 +126,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -181,11 +181,11 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
         DownloadConnectionRefusedError,
         DownloadTimeoutError,
     )
-    from twisted.internet.error import ConnectionRefusedError as TxRefused, DNSLookupError, TimeoutError as TxTimeout
+    from twisted.internet.error import ConnectionRefusedError as TxRefused
+    from twisted.internet.error import DNSLookupError, TCPTimedOutError
+    from twisted.internet.error import TimeoutError as TxTimeout
 
     from crawler.dns import BlockedAddressError, BlockedRequest, NXDomainError, failure_kind
-
-    from twisted.internet.error import TCPTimedOutError
 
     # By type only: an exception's message holds the URL, and a URL may well contain "ssl" or "timed out".
     chain = list(_causes(exc))

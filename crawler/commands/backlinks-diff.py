@@ -9,8 +9,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.commands.prospects import print_table
-from crawler.reports.exports import write_csv
 from crawler.reports.backlinks_diff import CHANGES, backlinks_diff
+from crawler.reports.exports import write_csv
 from crawler.reports.lake import LakeError, as_lake
 
 

@@ -17,8 +17,7 @@ from datetime import date
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.backlinks.disavow import (Candidate, DisavowError, build_disavow, check_limits, read_disavow,
-                                       write_disavow)
+from crawler.backlinks.disavow import Candidate, DisavowError, build_disavow, check_limits, read_disavow, write_disavow
 from crawler.backlinks.riskwords import REASONS, SITE_REASONS
 from crawler.backlinks.targets import parse_target
 from crawler.reports.lake import LakeError, as_lake

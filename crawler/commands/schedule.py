@@ -28,7 +28,7 @@ import tempfile
 import threading
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
@@ -43,7 +43,7 @@ MAX_SEEDS_BYTES = 256 * 1024 * 1024  # a seeds URL that serves more than this is
 
 def say(spider: str, message: str) -> None:
     """One timestamped line on stdout (what ``docker compose logs`` and ``kubectl logs`` show)."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     print(f"{now} schedule {spider}: {message}", flush=True)
 
 
@@ -178,4 +178,4 @@ class Command(ScrapyCommand):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.extract.links import extract_links
-from crawler.extract.page import (UnparseablePage, decode_html, is_html, mime_type, page_facts, parse_html,
-                                  undo_false_utf16)
+from crawler.extract.page import (
+    UnparseablePage,
+    decode_html,
+    is_html,
+    mime_type,
+    page_facts,
+    parse_html,
+    undo_false_utf16,
+)
 from crawler.items import PageItem
 from crawler.urls import host_of, resolve_href, site_of
 

@@ -52,7 +52,7 @@ async def start_crawl(settings, spidercls, entries: list[dict], crawl_id: str | 
         if spidercls.input_is_files:  # an input of files: one entry each, popped by the workers
             await SharedFiles(frontier).push(entries)
             return name, len(entries), []
-        robots = settings.getbool("ROBOTSTXT_OBEY") and not (spidercls.custom_settings or {}).get("ROBOTSTXT_OBEY") is False
+        robots = settings.getbool("ROBOTSTXT_OBEY") and (spidercls.custom_settings or {}).get("ROBOTSTXT_OBEY") is not False
         refused, batch = [], []
         for n, entry in enumerate(entries, 1):
             try:

@@ -15,8 +15,9 @@ goes back to the frontier instead of being acknowledged with rows missing).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Callable, Protocol
+from typing import Protocol
 
 from scrapy import signals
 
@@ -56,7 +57,7 @@ class Ledger:
         crawler.signals.connect(self._failed, signal=signals.item_error)
 
     @classmethod
-    def of(cls, crawler) -> "Ledger":
+    def of(cls, crawler) -> Ledger:
         ledger = getattr(crawler, "_lease_ledger", None)
         if ledger is None:
             ledger = crawler._lease_ledger = cls(crawler)

@@ -28,9 +28,9 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.frontier.cluster import frontier_for
 from crawler.frontier.codec import FrontierRequest, decode, encode
 from crawler.frontier.ledger import Ledger
-from crawler.frontier.cluster import frontier_for
 from crawler.frontier.store import Lease, Push
 from crawler.runinfo import new_crawl_id, safe_name, worker_id
 
@@ -79,7 +79,7 @@ class LeasedScheduler:
         self.shared_at = 0.0
 
     @classmethod
-    def from_crawler(cls, crawler) -> "LeasedScheduler":
+    def from_crawler(cls, crawler) -> LeasedScheduler:
         return cls(crawler)
 
     # --- Scrapy's scheduler interface
@@ -368,7 +368,7 @@ class LeasedScheduler:
                 timeout = min(timeout, claim.next_reap + 0.05)
             try:
                 await asyncio.wait_for(self.kick.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             await asyncio.sleep(CLAIM_COALESCE)  # several slots freed at once: one claim for them all
 

@@ -161,7 +161,7 @@ class Frontier:
 
     async def done(self, leases: list[Lease]) -> None:
         if leases:
-            await self._script("DONE", [self.worker, self.delay_ms, *[x for l in leases for x in (l.id, l.host)]])
+            await self._script("DONE", [self.worker, self.delay_ms, *[x for lease in leases for x in (lease.id, lease.host)]])
 
     async def seal(self, name: str, files: list[tuple[str, str]], ids: list[str]) -> int:
         """End the leases whose rows the commit ``name`` holds and record its (temporary, final) files, in one step
@@ -220,7 +220,7 @@ class Frontier:
         """Put leases back (payload) or give them up (``"!reason"``)."""
         if not items:
             return 0
-        return int(await self._script("RELEASE", [self.worker, *[x for l, p in items for x in (l.id, l.host, p)]]))
+        return int(await self._script("RELEASE", [self.worker, *[x for lease, p in items for x in (lease.id, lease.host, p)]]))
 
     async def release_all(self) -> int:
         """Every lease this worker still holds goes back to its queue; the worker leaves the heartbeat set."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.lake import Lake
@@ -60,7 +60,7 @@ def crawl_summary(root: str | Path | Lake, crawl: str | None = None, limit: int 
     _, top = prospects(lake, crawl, limit=limit)
     return {
         "crawl": crawl,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "lake": lake.uri,
         "figures": rows(FIGURES)[0],
         "verdicts": rows(VERDICTS),

@@ -23,8 +23,15 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from crawler.backlinks.riskwords import (COMMERCIAL_ANCHOR, COMMERCIAL_WORDS, REASONS, SHARED_TEMPLATE,
-                                         SITE_REASONS, SITEWIDE_PLACEMENT, TEMPLATE_REGIONS)
+from crawler.backlinks.riskwords import (
+    COMMERCIAL_ANCHOR,
+    COMMERCIAL_WORDS,
+    REASONS,
+    SHARED_TEMPLATE,
+    SITE_REASONS,
+    SITEWIDE_PLACEMENT,
+    TEMPLATE_REGIONS,
+)
 from crawler.reports.lake import connect, crawls, table_glob
 from crawler.urls import site_of
 
@@ -36,7 +43,7 @@ class LakeThresholds:
     template_min_sites: int = 3
 
     @classmethod
-    def from_settings(cls, settings) -> "LakeThresholds":
+    def from_settings(cls, settings) -> LakeThresholds:
         return cls(settings.getint("TOXIC_SITEWIDE_MIN_PAGES"), settings.getint("TOXIC_ANCHOR_MIN_DOMAINS"),
                    settings.getint("TOXIC_TEMPLATE_MIN_SITES"))
 

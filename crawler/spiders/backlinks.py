@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import scrapy
 from scrapy.exceptions import NotConfigured
@@ -59,7 +59,7 @@ class BacklinksSpider(FrontierSpider):
         "exclude": "a disavow file (domain:example.com or URL lines): the linking pages it lists are skipped",
     }
 
-    def __init__(self, input: str | None = None, target: str | None = None, exclude: str | None = None,  # noqa: A002
+    def __init__(self, input: str | None = None, target: str | None = None, exclude: str | None = None,
                  **kwargs):
         super().__init__(**kwargs)
         self.input = input
@@ -163,7 +163,7 @@ class BacklinksSpider(FrontierSpider):
             return self.item(page, expectations, [judged] * len(expectations))
         text = response.text if isinstance(response, TextResponse) else None
         built = build_page(Fetched(url=page.final_url, status=response.status, headers=headers, body=response.body,
-                                   fetched_at=datetime.now(timezone.utc), site=site_of(page.final_url), text=text,
+                                   fetched_at=datetime.now(UTC), site=site_of(page.final_url), text=text,
                                    encoding=getattr(response, "encoding", None)))
         facts = built.item.page
         if facts["parse_status"] != "parsed":  # not_html | unparseable
@@ -202,7 +202,7 @@ class BacklinksSpider(FrontierSpider):
              signals: PageSignals | None = None, risks: list[Risk] | None = None) -> BacklinksItem:
         """One row per expectation on this source page, counted in the stats by state and reason. Without
         ``risks`` (the page was not read) a row carries only the reasons its URL shows."""
-        checked_at = datetime.now(timezone.utc)
+        checked_at = datetime.now(UTC)
         if risks is None:
             risks = [link_risk(page.url, self.thresholds)] * len(expectations)
         stats = self.crawler.stats

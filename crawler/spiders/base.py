@@ -13,7 +13,8 @@ it makes (``meta["kind"]``) and maps every kind to the method that rebuilds such
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import scrapy
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import scrapy
 from scrapy import signals
@@ -26,8 +26,8 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
 from crawler.checks.verdict import is_decompression_bomb
 from crawler.dns import BlockedRequest
-from crawler.frontier.codec import FrontierRequest
 from crawler.extract.record import Fetched, build_page, header_dict
+from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
 from crawler.parsepool import ParsePool, Placement
 from crawler.recent import RecentUrls
@@ -143,7 +143,7 @@ class ProspectsSpider(FrontierSpider):
             status=response.status,
             headers=header_dict(response.headers),
             body=response.body,
-            fetched_at=datetime.now(timezone.utc),
+            fetched_at=datetime.now(UTC),
             site=site,
             depth=depth,
             method=response.request.method,
@@ -228,7 +228,7 @@ class ProspectsSpider(FrontierSpider):
                 "site": request.meta["site"],
                 "url_host_name": host_of(request.url),
                 "depth": request.meta["depth"],
-                "fetched_at": datetime.now(timezone.utc),
+                "fetched_at": datetime.now(UTC),
                 "parse_status": status,
                 "fetch_error": error[:500],
                 "links_count": 0,

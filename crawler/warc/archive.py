@@ -20,7 +20,7 @@ import logging
 import socket
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
@@ -133,7 +133,7 @@ class WarcArchive:
             response_headers=_pairs(response.headers),
             body=body,
             ip_address=str(response.ip_address) if response.ip_address else None,
-            fetch_time=datetime.now(timezone.utc),
+            fetch_time=datetime.now(UTC),
         )
         request.meta["warc_location"] = {
             "warc_filename": f"{relative_dir}/{location.filename}",

@@ -121,7 +121,7 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
                     stats.truncated += 1
                     logger.warning("%s: file is truncated after offset %d", filename, records.offset)
                 return
-            except Exception as exc:  # noqa: BLE001 - warcio fails on broken framing with assorted exceptions
+            except Exception as exc:
                 stats.corrupt += 1
                 logger.warning("%s: unreadable record after offset %d, rest of file skipped: %s", filename,
                                records.offset, str(exc).strip())

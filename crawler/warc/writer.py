@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
@@ -97,7 +97,7 @@ class RollingWarcWriter:
         if fetch_time.tzinfo is None:
             raise ValueError("fetch_time must be timezone-aware (WARC-Date is UTC)")
         self._ensure_open()
-        warc_date = datetime_to_iso_date(fetch_time.astimezone(timezone.utc).replace(tzinfo=None), use_micros=True)
+        warc_date = datetime_to_iso_date(fetch_time.astimezone(UTC).replace(tzinfo=None), use_micros=True)
         request_id = StatusAndHeadersParser.make_warc_id()
         shared = {"WARC-Date": warc_date, "WARC-Warcinfo-ID": self._warcinfo_id}
         if ip_address:
@@ -148,7 +148,7 @@ class RollingWarcWriter:
     def _ensure_open(self) -> None:
         if self._file is not None:
             return
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         while True:  # skip names taken by an earlier run of the same worker within the same second
             name = f"{self.prefix}-{stamp}-{self._seq:05d}.warc.gz"
             self._seq += 1
