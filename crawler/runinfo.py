@@ -18,7 +18,10 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def new_crawl_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """The UTC start time, sortable, and read as a string by every lake reader: polars parses
+    ``crawl=20261121T103000Z`` as a datetime and fails; ``20261121-103000Z`` stays a string in polars, DuckDB,
+    pyarrow and Spark (tests/test_units.py reads a lake with those installed)."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%SZ")
 
 
 def safe_name(value: str) -> str:

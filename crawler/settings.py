@@ -72,7 +72,7 @@ CHECK_MAXSIZE = 4 * 1024 * 1024
 OUTPUT_URI = "./data"  # or s3://bucket/prefix (crawler/lake.py)
 S3_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL", "")  # an S3-compatible store: http://host:port; empty = AWS
 S3_REGION = os.environ.get("AWS_REGION", "")  # empty: AWS_DEFAULT_REGION, else us-east-1
-CRAWL_ID = None  # default: the UTC start time, e.g. 20261121T103000Z
+CRAWL_ID = None  # default: the UTC start time, e.g. 20261121-103000Z (crawler/runinfo.py)
 WORKER_ID = None  # default: <hostname>-<pid>
 PARQUET_ROWS_PER_FILE = 1_000_000
 PARQUET_ROW_GROUP_SIZE = 100_000

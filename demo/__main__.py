@@ -46,7 +46,8 @@ def main() -> int:
     report = subprocess.run([sys.executable, "-m", "scrapy", "prospects", str(out), "--limit", "10",
                              "--csv", str(out / "prospects.csv")], cwd=REPO)
     print(f"\nParquet tables: {out}/{{pages,links,checks}}/crawl=<id>/part-*.parquet")
-    print(f"query them, e.g.: duckdb -c \"SELECT verdict, reason, count(*) FROM '{out}/checks/*/*.parquet' GROUP BY ALL\"")
+    query = f"SELECT verdict, reason, count(*) FROM '{out}/checks/*/*.parquet' GROUP BY ALL"
+    print(f"query them, e.g.: .venv/bin/python -c \"import duckdb; duckdb.sql('''{query}''').show()\"")
     return report.returncode
 
 

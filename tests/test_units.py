@@ -237,3 +237,24 @@ def test_a_workers_temporary_files_are_told_apart_from_a_longer_named_ones():
     assert not own_temporary("_part-node1-a-00003.parquet.tmp", "node1")  # another worker, alive perhaps
     assert own_temporary("_part-node1-a-00003.parquet.tmp", "node1-a")
     assert not own_temporary("part-node1-00003.parquet", "node1")
+
+
+def test_a_crawl_id_reads_as_a_string_in_every_lake_reader(tmp_path):
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from crawler.runinfo import new_crawl_id
+
+    crawl = new_crawl_id()
+    folder = tmp_path / "pages" / f"crawl={crawl}"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"url": ["http://a.com/"]}), folder / "part-w1-00000.parquet")
+    assert ds.dataset(tmp_path / "pages", partitioning="hive").to_table().column("crawl").to_pylist() == [crawl]
+    assert duckdb.sql(f"SELECT crawl FROM read_parquet('{tmp_path}/pages/*/*.parquet', hive_partitioning = true)"
+                      ).fetchall() == [(crawl,)]
+    try:
+        import polars as pl
+    except ImportError:  # not a dependency; checked when installed (it took 20261121T103000Z for a date)
+        return
+    assert pl.scan_parquet(f"{tmp_path}/pages/").collect()["crawl"].to_list() == [crawl]

@@ -547,7 +547,7 @@ def test_link_checks_are_not_archived_when_switched_off(tmp_path, site):
     by_path = {item["url"].removeprefix(site): item for item in items}
     assert by_path["/check"]["warc_location"] is None
     (crawl_dir,) = (output_uri / "warc").iterdir()
-    assert re.fullmatch(r"crawl=\d{8}T\d{6}Z", crawl_dir.name)
+    assert re.fullmatch(r"crawl=\d{8}-\d{6}Z", crawl_dir.name)
     assert by_path["/gz"]["warc_location"]["warc_filename"].startswith(f"warc/{crawl_dir.name}/")
     files = sorted(crawl_dir.iterdir())
     crawl = crawl_dir.name.removeprefix("crawl=")
