@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 
 from scrapy import signals
@@ -54,11 +55,13 @@ class CrawlProgress:
         then, before = self.last
         self.last = (now, pages)
         rate = (pages - before) / max(now - then, 1e-9)
-        logger.info(
-            "progress: %d pages (%.1f pages/s), queue %s, %d checks done, %d broken, %d links",
-            pages, rate, self.queue_size(), stats.get_value("checks/done", 0), stats.get_value("checks/broken", 0),
-            stats.get_value("links/found", 0),
-        )
+        line = (f"progress: {pages} pages ({rate:.1f} pages/s), queue {self.queue_size()}, "
+                f"{stats.get_value('checks/done', 0)} checks done, {stats.get_value('checks/broken', 0)} broken, "
+                f"{stats.get_value('links/found', 0)} links")
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(line)
+        elif sys.stderr.isatty():  # a quiet log (the demo's WARNING) still shows a person watching that it moves
+            print(line, file=sys.stderr, flush=True)
 
     def closed(self) -> None:
         if self.task is not None and self.task.running:

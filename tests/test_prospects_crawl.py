@@ -194,6 +194,9 @@ def test_report_ranks_content_links_first_and_quotes_one(crawl, web):
     quoted = [link for link in referring if link["source_url"] == gone["sample_source"] and link["region"] == "content"
               and (link["anchor_text"], link["text_before"]) == (gone["sample_anchor"], gone["sample_text_before"])]
     assert quoted and gone["sample_anchor"] and gone["sample_text_before"]  # a content link of that page, quoted
+    for r in rows:
+        assert r["sample_source"] == r["sample_sources"][0]
+        assert not r["sample_anchor"] or r["sample_anchor"] == r["sample_anchors"][0]
 
 
 def test_sitewide_is_computed_over_the_lake(crawl, web):

@@ -15,7 +15,7 @@ def print_table(table, columns: list[str], width: int = 60) -> None:
     widths = [min(width, max([len(c)] + [len(r[i]) for r in rows])) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for r in rows:
-        print("  ".join(v[:w].ljust(w) for v, w in zip(r, widths)))
+        print("  ".join((v if len(v) <= w else v[:w - 1] + "…").ljust(w) for v, w in zip(r, widths)))
 
 
 class Command(ScrapyCommand):
@@ -31,7 +31,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser) -> None:
         super().add_options(parser)
         parser.add_argument("--crawl", help="crawl id (default: the latest crawl in the lake)")
-        parser.add_argument("--csv", help="also write the full report to this CSV file")
+        parser.add_argument("--csv", help="also write the report to this CSV file (all of it, or the first --limit)")
         parser.add_argument("--limit", type=int, default=None, help="at most N prospects")
 
     def run(self, args: list[str], opts) -> None:

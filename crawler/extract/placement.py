@@ -126,6 +126,9 @@ import lxml.html
 from crawler.extract.page import collapse
 
 LOGGER = logging.getLogger(__name__)
+# trafilatura logs a warning for every page it finds little text in (common on real pages and WARC ingests): its
+# verdict is our input, not news for the crawl log.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 REGIONS = ("content", "navigation", "header", "footer", "sidebar", "comments", "breadcrumb", "unknown")
 

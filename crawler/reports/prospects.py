@@ -27,7 +27,8 @@ broken AS (
 refs AS (
     SELECT l.*, coalesce(l.region = 'content' AND NOT l.sitewide, false) AS is_content
     FROM sitewide_links l WHERE l.external
-)
+),
+ranked AS (
 SELECT
     b.url,
     b.reason,
@@ -38,15 +39,24 @@ SELECT
     count(*) AS referring_links,
     count(*) FILTER (WHERE r.is_content) AS content_links,
     count(*) FILTER (WHERE NOT r.is_content) AS boilerplate_links,
-    list(DISTINCT r.anchor_text ORDER BY r.anchor_text) FILTER (WHERE r.anchor_text <> '')[1:5] AS sample_anchors,
-    list(DISTINCT r.source_url ORDER BY r.source_url)[1:5] AS sample_sources,
+    list(DISTINCT r.anchor_text ORDER BY r.anchor_text) FILTER (WHERE r.anchor_text <> '') AS anchors,
+    list(DISTINCT r.source_url ORDER BY r.source_url) AS sources,
     arg_max(r.source_url, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_source,
     arg_max(r.text_before, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_before,
     arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
     arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after
 FROM broken b JOIN refs r ON r.target_url = b.url
 GROUP BY b.url, b.reason, b.http_status, b.final_url
-ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, b.url
+)
+SELECT url, reason, http_status, final_url, referring_domains, referring_pages, referring_links, content_links,
+       boilerplate_links,
+       -- the quoted sample first, so the lists always hold it
+       list_concat(CASE WHEN sample_anchor <> '' THEN [sample_anchor] ELSE [] END,
+                   list_filter(coalesce(anchors, []), lambda x: x <> sample_anchor))[1:5] AS sample_anchors,
+       list_concat([sample_source], list_filter(sources, lambda x: x <> sample_source))[1:5] AS sample_sources,
+       sample_source, sample_text_before, sample_anchor, sample_text_after
+FROM ranked
+ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, url
 """
 )
 
