@@ -1,7 +1,7 @@
 """Pages parsed off the reactor: decoding, parsing, link extraction and placement in a pool of processes.
 
 One Scrapy process runs on one core, and turning a page into rows (``crawler/extract/record.py`` then
-``crawler/extract/placement.py``, trafilatura included) is CPU work of several milliseconds a page: done on the
+``crawler/extract/placement/``, trafilatura included) is CPU work of several milliseconds a page: done on the
 event loop it leaves the other cores idle and delays every download behind it. With ``PARSE_WORKERS`` > 0 (default:
 the machine's cores) the spider hands each response's bytes to a process of this pool and awaits the rows, already
 placed; the event loop only does I/O and scheduling. ``PARSE_WORKERS = 0`` keeps the in-process path (the

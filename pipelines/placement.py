@@ -1,6 +1,6 @@
 """Item pipeline: where each link sits on its page (region, main-content flag, surrounding text, heading...).
 
-The logic is ``crawler/extract/placement.py`` (plain functions over the lxml tree). The tree comes in the item, as
+The logic is ``crawler/extract/placement/`` (plain functions over the lxml tree). The tree comes in the item, as
 the spider parsed it: a page is parsed once. After placement the tree is dropped from the item, so a page's DOM
 never outlives its trip through the pipelines.
 
