@@ -8,9 +8,8 @@ from collections import Counter
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.commands.prospects import print_table
+from crawler.commands import print_table, save_csv
 from crawler.reports.backlinks_diff import CHANGES, backlinks_diff
-from crawler.reports.exports import write_csv
 from crawler.reports.lake import LakeError, as_lake
 
 
@@ -43,8 +42,4 @@ class Command(ScrapyCommand):
         if changed.num_rows:
             print_table(changed.slice(0, 25), ["change", "state_from", "state_to", "reason_to", "source_url", "target"])
         if opts.csv:
-            try:
-                write_csv(table, opts.csv)
-            except OSError as exc:
-                raise UsageError(f"--csv {opts.csv}: {exc.strerror or exc}", print_help=False) from None
-            print(f"wrote {opts.csv}")
+            save_csv(table, opts.csv)

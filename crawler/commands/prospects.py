@@ -5,17 +5,9 @@ from __future__ import annotations
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.reports.exports import write_csv
+from crawler.commands import print_table, save_csv
 from crawler.reports.lake import LakeError, as_lake
 from crawler.reports.prospects import prospects
-
-
-def print_table(table, columns: list[str], width: int = 60) -> None:
-    rows = [[str(r[c]) if r[c] is not None else "" for c in columns] for r in table.select(columns).to_pylist()]
-    widths = [min(width, max([len(c)] + [len(r[i]) for r in rows])) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for r in rows:
-        print("  ".join((v if len(v) <= w else v[:w - 1] + "…").ljust(w) for v, w in zip(r, widths)))
 
 
 class Command(ScrapyCommand):
@@ -46,8 +38,4 @@ class Command(ScrapyCommand):
         if table.num_rows:
             print_table(table.slice(0, 25), ["referring_domains", "content_links", "boilerplate_links", "reason", "url"])
         if opts.csv:
-            try:
-                write_csv(table, opts.csv)
-            except OSError as exc:
-                raise UsageError(f"--csv {opts.csv}: {exc.strerror or exc}", print_help=False) from None
-            print(f"wrote {opts.csv}")
+            save_csv(table, opts.csv)

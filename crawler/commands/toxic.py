@@ -6,8 +6,7 @@ from __future__ import annotations
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.commands.prospects import print_table
-from crawler.reports.exports import write_csv
+from crawler.commands import print_table, save_csv
 from crawler.reports.lake import LakeError, as_lake
 from crawler.reports.toxic import LakeThresholds, reason_counts, toxic_report
 
@@ -41,8 +40,4 @@ class Command(ScrapyCommand):
         if table.num_rows:
             print_table(table.slice(0, 25), ["reason", "source_url", "evidence"])
         if opts.csv:
-            try:
-                write_csv(table, opts.csv)
-            except OSError as exc:
-                raise UsageError(f"--csv {opts.csv}: {exc.strerror or exc}", print_help=False) from None
-            print(f"wrote {opts.csv}")
+            save_csv(table, opts.csv)

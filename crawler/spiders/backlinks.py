@@ -82,25 +82,18 @@ class BacklinksSpider(FrontierSpider):
         return read_input(spec, target)
 
     @classmethod
-    def check_arguments(cls, args: dict, cluster: bool) -> None:
+    def input_for(cls, spec: str, args: dict):
+        return cls.read_input(spec, args.get("target"))
+
+    @classmethod
+    def check_arguments(cls, args: dict, cluster: bool) -> list[dict]:
         """The input must be readable with the given ``target`` and hold an entry that ``exclude`` leaves."""
-        if cluster:
-            return
-        excluded = cls._excluded(args.get("exclude"))
-        spec = args.get(cls.input_arg)
-        if not spec:
-            raise InputError(f"-a {cls.input_arg}: missing; give -a {cls.input_arg}=PATH (or set REDIS_URL and run "
-                             f"`scrapy seed {cls.name} PATH`)")
-        try:
-            entries, errors = cls.read_input(spec, args.get("target"))
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputError(f"-a {cls.input_arg}={spec}: {reason}") from None
-        if not entries:
-            detail = f"; first problem: {errors[0]}" if errors else ""
-            raise InputError(f"-a {cls.input_arg}={spec}: no usable entry ({len(errors)} malformed){detail}")
+        excluded = None if cluster else cls._excluded(args.get("exclude"))
+        entries = super().check_arguments(args, cluster)
         if excluded is not None and all(excluded.covers(e["source_url"]) for e in entries):
+            spec = args.get(cls.input_arg)
             raise InputError(f"-a exclude={args['exclude']}: it lists every linking page of {spec}: nothing to verify")
+        return entries
 
     @staticmethod
     def _excluded(path: str | None) -> DisavowList | None:

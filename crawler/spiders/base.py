@@ -53,23 +53,29 @@ class FrontierSpider(scrapy.Spider):
         return ""
 
     @classmethod
-    def check_arguments(cls, args: dict, cluster: bool) -> None:
+    def check_arguments(cls, args: dict, cluster: bool) -> list[dict]:
         """Refuse bad arguments before anything starts (raise :class:`InputError`). On one machine the input must
-        be readable and hold at least one usable entry; a cluster worker takes no input of its own."""
+        be readable and hold at least one usable entry (returned); a cluster worker takes no input of its own."""
         if cluster:
-            return
+            return []
         spec = args.get(cls.input_arg)
         if not spec:
             raise InputError(f"-a {cls.input_arg}: missing; give -a {cls.input_arg}=PATH (or set REDIS_URL and run "
                              f"`scrapy seed {cls.name} PATH`)")
         try:
-            entries, errors = cls.read_input(spec)
+            entries, errors = cls.input_for(spec, args)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise InputError(f"-a {cls.input_arg}={spec}: {reason}") from None
         if not entries:
             detail = f"; first problem: {errors[0]}" if errors else ""
             raise InputError(f"-a {cls.input_arg}={spec}: no usable entry ({len(errors)} malformed){detail}")
+        return entries
+
+    @classmethod
+    def input_for(cls, spec: str, args: dict):
+        """The input as the crawl's arguments read it (a spider whose input depends on another argument overrides)."""
+        return cls.read_input(spec)
 
     @classmethod
     def fetched_nothing(cls, stats: dict) -> bool:

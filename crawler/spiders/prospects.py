@@ -52,12 +52,12 @@ class ProspectsSpider(FrontierSpider):
                  "max_pages_per_site": "pages fetched per site at most (default 5000)"}
 
     @classmethod
-    def check_arguments(cls, args: dict, cluster: bool) -> None:
+    def check_arguments(cls, args: dict, cluster: bool) -> list[dict]:
         for name, minimum in (("max_depth", 0), ("max_pages_per_site", 1)):
             value = args.get(name)
             if value is not None and not (str(value).strip().isdigit() and int(value) >= minimum):
                 raise InputError(f"-a {name}={value!r}: expected a whole number >= {minimum}")
-        super().check_arguments(args, cluster)
+        return super().check_arguments(args, cluster)
 
     def __init__(self, seeds: str | None = None, max_depth: int | str = 5, max_pages_per_site: int | str = 5000, **kwargs):
         super().__init__(**kwargs)
