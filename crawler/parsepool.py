@@ -69,9 +69,9 @@ def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> 
     return result, error
 
 
-def _in_pool(fetched: Fetched, max_links: int, placement: Placement | None):
+def _in_pool(fn, *args):
     failpoint("parse:pool")  # tests kill a pool process here
-    return page_rows(fetched, max_links, placement)
+    return fn(*args)
 
 
 class ParsePool:
@@ -82,23 +82,34 @@ class ParsePool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement", "pipelines.placement"])
+        context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement", "pipelines.placement",
+                                        "crawler.checks.checker"])
         return ProcessPoolExecutor(self.workers, mp_context=context)
 
-    async def page_rows(self, fetched: Fetched, max_links: int, placement: Placement | None):
+    async def run(self, fn, *args):
+        """``fn(*args)`` in a pool process (``fn`` and its arguments picklable, a module-level function)."""
         async with self.slots:
             if self.executor is None:
                 self.executor = self._start()
             executor = self.executor
             try:
-                return await asyncio.wrap_future(executor.submit(_in_pool, fetched, max_links, placement))
-            except BrokenProcessPool:  # every page in that pool fails at once: each is parsed here, once
-                logger.error("a parse process died (out of memory?): %s is parsed here", fetched.url)
+                return await asyncio.wrap_future(executor.submit(_in_pool, fn, *args))
+            except BrokenProcessPool:  # every task in that pool fails at once: each is run here, once
+                logger.error("a parse process died (out of memory?): %s runs here", getattr(args[0], "url", args[0]))
                 if self.executor is executor:
                     logger.error("starting new parse processes")
                     executor.shutdown(wait=False, cancel_futures=True)
                     self.executor = None
-                return page_rows(fetched, max_links, placement)
+                return fn(*args)
+
+    async def page_rows(self, fetched: Fetched, max_links: int, placement: Placement | None):
+        return await self.run(page_rows, fetched, max_links, placement)
+
+    async def judge_body(self, *args):
+        """A link check's body judged in the pool (``crawler/checks/checker.py``, ``judge_body``)."""
+        from crawler.checks.checker import judge_body
+
+        return await self.run(judge_body, *args)
 
     def close(self) -> None:
         if self.executor is not None:

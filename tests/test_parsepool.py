@@ -1,5 +1,5 @@
-"""Pages parsed in a pool of processes give the same rows as pages parsed in the crawl process, and a pool process
-that dies costs nothing: the test web crawled three ways."""
+"""Pages parsed (and check bodies judged) in a pool of processes give the rows of the crawl process, and a pool
+process that dies costs nothing: the test web crawled three ways."""
 
 from __future__ import annotations
 
@@ -35,5 +35,11 @@ def test_the_pool_gives_the_rows_of_the_crawl_process(web, in_process, tmp_path,
     links = rows(pooled, "links", ("source_url", "ordinal"))
     assert links == rows(in_process, "links", ("source_url", "ordinal"))
     assert sum(1 for r in links.values() if r["region"] == "content" and r["in_main_content"]) > 10  # placed
+    # Check bodies (soft-404, parked, meta refresh) are judged in the pool too: every verdict against the ground
+    # truth (timeouts aside, which depend on the machine's load, not on where a body is judged).
+    got = {c["url"]: (c["verdict"], c["reason"]) for c in pooled.table("checks")}
+    for url, expected in web.expected_checks.items():
+        if expected[1] != "timeout":
+            assert got[url] == expected, url
     if env:
         assert "a parse process died" in pooled.log

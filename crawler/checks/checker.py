@@ -69,10 +69,35 @@ class CheckAborted(Exception):
     """The worker is shutting down: the check makes no further attempt and gives no verdict."""
 
 
+def judge_body(url: str, current: str, chain: list[str], body: bytes, content_type: str | None
+               ) -> tuple[str, str, str | None]:
+    """What the HTML body of a 2xx target says (a soft-404, a parked domain, a meta refresh to the home page):
+    ``(verdict, reason, refresh)``, ``refresh`` the URL a meta refresh leads to when that decided the verdict (it joins
+    the redirect chain). Plain bytes in, plain data out: the spider may run it in its parse pool."""
+    text, _ = decode_html(body, content_type)
+    try:
+        root = parse_html(text)
+    except UnparseablePage:
+        return v.OK, "ok", None
+    # A <meta refresh> is a redirect too: a deep page refreshed to the home page (or a parking host) is gone.
+    for content in root.xpath("//meta[translate(@http-equiv, 'REFSH', 'refsh') = 'refresh']/@content"):
+        target, _ = resolve_href(v.refresh_target(content) or "", current)
+        if target and (by_refresh := v.redirect_verdict(url, [*chain, target])):
+            return (*by_refresh, target)
+    facts = page_facts(root, current)
+    body_el = root.find("body")
+    sample = collapse((body_el if body_el is not None else root).text_content())[:5000]
+    return (*v.body_verdict(facts.title, facts.h1, sample), None)
+
+
+BodyJudge = Callable[..., Awaitable[tuple[str, str, str | None]]]
+
+
 class LinkChecker:
-    def __init__(self, fetch: Fetch, policy: CheckPolicy):
+    def __init__(self, fetch: Fetch, policy: CheckPolicy, judge: BodyJudge | None = None):
         self.fetch = fetch
         self.policy = policy
+        self.judge = judge  # judge_body elsewhere (the parse pool); None: here, on the event loop
         self.aborted = False  # set on shutdown (crawler/shutdown.py): a half-done check is given back, not judged
         self._not_before: dict[str, float] = {}  # host -> monotonic time before which we send it nothing
 
@@ -218,7 +243,7 @@ class LinkChecker:
                     check.head_ok = True
                     outcome = await self._send(check, "GET")
                     continue
-                return (*self._judge_body(check, outcome, headers), status, None)
+                return (*await self._judge_body(check, outcome, headers), status, None)
 
             if v.is_retryable_status(status) and not v.is_bot_wall(status, headers, outcome.body) and check.retries < p.retries:
                 outcome = await self._retry(check, check.method, v.parse_retry_after(headers.get("retry-after")))
@@ -227,20 +252,9 @@ class LinkChecker:
                 return v.OK, "ok", 200, None
             return (*decided, status, None)
 
-    @staticmethod
-    def _judge_body(check: _Check, response: Response, headers: dict[str, str]) -> tuple[str, str]:
-        text, _ = decode_html(response.body, headers.get("content-type"))
-        try:
-            root = parse_html(text)
-        except UnparseablePage:
-            return v.OK, "ok"
-        # A <meta refresh> is a redirect too: a deep page refreshed to the home page (or a parking host) is gone.
-        for content in root.xpath("//meta[translate(@http-equiv, 'REFSH', 'refsh') = 'refresh']/@content"):
-            target, _ = resolve_href(v.refresh_target(content) or "", check.current)
-            if target and (by_refresh := v.redirect_verdict(check.url, [*check.chain, target])):
-                check.chain.append(target)
-                return by_refresh
-        facts = page_facts(root, response.url)
-        body = root.find("body")
-        sample = collapse((body if body is not None else root).text_content())[:5000]
-        return v.body_verdict(facts.title, facts.h1, sample)
+    async def _judge_body(self, check: _Check, response: Response, headers: dict[str, str]) -> tuple[str, str]:
+        args = (check.url, check.current, list(check.chain), response.body, headers.get("content-type"))
+        verdict, reason, refresh = await self.judge(*args) if self.judge is not None else judge_body(*args)
+        if refresh:
+            check.chain.append(refresh)
+        return verdict, reason

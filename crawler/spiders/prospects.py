@@ -71,7 +71,6 @@ class ProspectsSpider(FrontierSpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request), CheckPolicy.from_settings(crawler.settings))
         spider.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
         spider.max_links = crawler.settings.getint("MAX_LINKS_PER_PAGE")
         spider.parse_pool, spider.placement = None, None
@@ -83,6 +82,9 @@ class ProspectsSpider(FrontierSpider):
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
                                              crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
+        spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
+                                     CheckPolicy.from_settings(crawler.settings),
+                                     judge=spider.parse_pool.judge_body if spider.parse_pool else None)
         return spider
 
     # --- input
