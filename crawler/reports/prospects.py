@@ -49,8 +49,8 @@ SELECT
     arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
     arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after,
     count(DISTINCT r.source_site) FILTER (WHERE sc.best_contact IS NOT NULL) AS contact_sites,
-    list(DISTINCT r.source_site || ': ' || sc.best_contact ORDER BY r.source_site || ': ' || sc.best_contact)
-        FILTER (WHERE sc.best_contact IS NOT NULL)[1:5] AS referring_contacts
+    coalesce(list(DISTINCT r.source_site || ': ' || sc.best_contact ORDER BY r.source_site || ': ' || sc.best_contact)
+        FILTER (WHERE sc.best_contact IS NOT NULL), [])[1:5] AS referring_contacts
 FROM broken b JOIN refs r ON r.target_url = b.url LEFT JOIN site_contacts sc ON sc.site = r.source_site
 GROUP BY b.url, b.reason, b.http_status, b.final_url
 ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, b.url
