@@ -17,9 +17,10 @@ class PageItem:
     links: list[dict] = field(default_factory=list)
     anchors: list[Any] = field(default_factory=list, repr=False)  # lxml elements, parallel to ``links``
     root: Any = field(default=None, repr=False)  # the page's lxml tree (None when not HTML)
+    contacts: list[dict] = field(default_factory=list)  # contacts rows: mailto links, contact pages, profiles
 
     def rows_by_table(self) -> dict[str, list[dict]]:
-        return {"pages": [self.page], "links": self.links}
+        return {"pages": [self.page], "links": self.links, "contacts": self.contacts}
 
 
 @dataclass

@@ -70,6 +70,14 @@ class Lake:
         """When ``rel`` was last written (seconds since the epoch, the store's clock); 0 if it is not there."""
         raise NotImplementedError
 
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of ``rel`` from ``offset`` (one WARC record, located by a pages row)."""
+        raise NotImplementedError
+
+    def download(self, rel: str, local: Path) -> None:
+        """Copy ``rel`` whole into the local file ``local``."""
+        raise NotImplementedError
+
     def location(self, rel: str = "") -> str:
         """Where ``rel`` is, for people and for DuckDB (see :meth:`attach`)."""
         raise NotImplementedError
@@ -131,6 +139,14 @@ class LocalLake(Lake):
 
     def location(self, rel: str = "") -> str:
         return str(self._path(rel)) if rel else str(self.root)
+
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with open(self._path(rel), "rb") as f:
+            f.seek(offset)
+            return f.read(length)
+
+    def download(self, rel: str, local: Path) -> None:
+        shutil.copyfile(self._path(rel), local)
 
     def remove_folder(self, rel: str) -> None:
         path = self._path(rel)
@@ -208,6 +224,14 @@ class ObjectLake(Lake):
 
     def location(self, rel: str = "") -> str:
         return f"{self.SCHEME}://{self._path(rel)}"
+
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with self.fs.open_input_file(self._path(rel)) as f:
+            return f.read_at(length, offset)
+
+    def download(self, rel: str, local: Path) -> None:
+        with self.fs.open_input_stream(self._path(rel), compression=None) as src, open(local, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
 
     def attach(self, con) -> None:
         con.register_filesystem(_duckdb_filesystem(self.fs))

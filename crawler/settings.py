@@ -115,6 +115,19 @@ WARC_ENABLED = False
 WARC_MAX_SIZE = 1_000_000_000  # roll files at 1 GB, like Common Crawl
 WARC_ARCHIVE_CHECKS = True  # link-check responses too (Common Crawl's crawldiagnostics)
 
+# --- scrapy recover: a dead resource's last good copy, from our own WARC files, else a web archive's CDX server and
+# replay, one request at a time (crawler/reports/recover.py, crawler/wayback.py)
+WAYBACK_CDX_URL = "https://web.archive.org/cdx/search/cdx"  # pywb: http://host/<collection>/cdx
+WAYBACK_REPLAY_URL = ""  # "" = told from WAYBACK_CDX_URL (https://web.archive.org/web/, http://host/<collection>/)
+WAYBACK_TIMEOUT = 20  # seconds for a whole answer
+WAYBACK_MAX_BYTES = 2 * 1024 * 1024  # of one answer's body, at most
+WAYBACK_DELAY = 1.0  # seconds between two requests to the archive
+WAYBACK_RETRY_AFTER_MAX = 60  # a 429/503 is retried once after its Retry-After, when it asks no longer than this
+WAYBACK_CDX_ROWS = 10  # captures asked for per URL (the newest ones)
+WAYBACK_MAX_FAILURES = 3  # failures in a row after which the archive is not asked again in this run
+RECOVER_PARAGRAPHS = 3  # paragraphs of the recovered page's text in the output
+RECOVER_SCAN_MAX_BYTES = 2_000_000_000  # of link-check WARC files (crawldiagnostics) read per run to find copies
+
 # --- shutdown: one SIGTERM/SIGINT drains (stop taking work, finish or give back, commit, exit 0); a second one
 # exits at once with a non-zero code (crawler/shutdown.py)
 DRAIN_TIMEOUT = 20  # seconds the drain waits for requests in flight (Kubernetes' default grace period is 30 s)

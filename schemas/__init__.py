@@ -150,18 +150,31 @@ CRAWL_STATS = pa.schema(
     ]
 )
 
+# One row per contact point found on a crawled page (crawler/extract/contacts.py): whom to write to at a site.
+CONTACTS = pa.schema(
+    [
+        ("site", pa.string()),  # registered domain of the crawled site
+        ("kind", pa.string()),  # email | contact_page | write_for_us_page | imprint_page | about_page | social
+        ("value", pa.string()),  # the address (email), the page URL, or the canonical profile URL (social)
+        ("network", pa.string()),  # social only: twitter | facebook | linkedin | instagram | youtube | ...
+        ("label", pa.string()),  # the link's anchor text
+        ("source_url", pa.string()),  # the page the link is on
+        ("fetched_at", TS),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {"pages": PAGES, "links": LINKS, "checks": CHECKS, "backlinks": BACKLINKS,
-                                "crawl_stats": CRAWL_STATS}
-VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1, "backlinks": 1, "crawl_stats": 1}
+                                "crawl_stats": CRAWL_STATS, "contacts": CONTACTS}
+VERSIONS: dict[str, int] = {"pages": 1, "links": 1, "checks": 1, "backlinks": 1, "crawl_stats": 1, "contacts": 1}
 
 
 # Each table's key: a row that appears twice under it is the same row written twice (a worker's commit redone,
 # docs/pitfalls.md §7); reports count each key once and ``scrapy compact`` keeps one. crawl_stats has none.
 KEYS: dict[str, tuple[str, ...]] = {"pages": ("url",), "links": ("source_url", "ordinal"), "checks": ("url",),
-                                    "backlinks": ("source_url", "target")}
+                                    "backlinks": ("source_url", "target"), "contacts": ("source_url", "kind", "value")}
 # The column each part file is sorted by (row-group statistics then prune lookups by it).
 SORT_KEYS: dict[str, str] = {"pages": "url", "links": "target_url", "checks": "url", "backlinks": "source_url",
-                             "crawl_stats": "worker"}
+                             "crawl_stats": "worker", "contacts": "site"}
 
 
 def schema_for(table: str) -> pa.Schema:

@@ -221,7 +221,7 @@ def test_reports_count_a_row_written_twice_once(crawl, tmp_path):
     from crawler.reports.prospects import prospects
 
     twice = tmp_path / "lake"
-    for table in ("pages", "links", "checks"):
+    for table in ("pages", "links", "checks", "contacts"):
         src = crawl.out / table / "crawl=c1"
         dst = twice / table / "crawl=c1"
         shutil.copytree(src, dst)

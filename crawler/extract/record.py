@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crawler.extract.contacts import extract_contacts
 from crawler.extract.links import extract_links
 from crawler.extract.page import (
     UnparseablePage,
@@ -105,4 +106,6 @@ def build_page(f: Fetched, max_links: int = 0) -> PageResult:
         parse_status="parsed",
         links_count=len(links.rows),
     )
-    return PageResult(PageItem(page, links.rows, links.elements, root), skipped=dict(links.skipped), notes=notes)
+    contacts = extract_contacts(root, links.rows, f.site, f.url, f.fetched_at)
+    return PageResult(PageItem(page, links.rows, links.elements, root, contacts), skipped=dict(links.skipped),
+                      notes=notes)

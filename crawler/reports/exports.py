@@ -1,7 +1,10 @@
 """Exports of one crawl for the tools SEO people already use: every link with the fate of its target.
 
 - ``broken-links``: one row per link whose target is broken (an external target's check, or an internal page that
-  answered an error), with the link's context and placement: the list outreach and fixes work from.
+  answered an error), with the link's context and placement, and whom to write to at the linking site
+  (``site_emails``, ``site_contact_page``, ``site_profiles``: ``crawler/reports/contacts.py``): the list outreach
+  and fixes work from.
+- ``buzzstream``, ``pitchbox``: the same links as outreach lists for those tools (``crawler/reports/outreach.py``).
 - ``screaming-frog``: Screaming Frog's "All Outlinks" columns, so sheets and scripts built on that export keep
   working (``Target`` and ``Path Type`` stay empty: the raw ``href`` and ``target`` attribute are not stored).
 - ``linkinator``: linkinator's CSV (``url,status,state,parent,failureDetails``), one row per link whose target
@@ -22,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from crawler.lake import Lake
+from crawler.reports.contacts import contacts_source, site_contacts_cte
 from crawler.reports.lake import as_lake, connect, crawls, table_glob
 
 TARGETS = """
@@ -57,10 +61,15 @@ links AS (
     LEFT JOIN page_rows p ON NOT l.external AND p.url = l.target_url
 )"""
 
-BROKEN_LINKS = TARGETS + """
+BROKEN_LINKS = TARGETS + """,
+__site_contacts__
 SELECT source_url, source_site, anchor_text, text_before, text_after, sentence, region, in_main_content,
-       target_url, external, verdict, reason, status AS http_status, final_url
-FROM links WHERE verdict = 'broken'
+       target_url, external, verdict, reason, status AS http_status, links.final_url,
+       coalesce(sc.emails, []) AS site_emails,
+       coalesce(sc.contact_page, sc.imprint_page, sc.write_for_us_page, sc.about_page) AS site_contact_page,
+       coalesce(sc.social_profiles, []) AS site_profiles
+FROM links LEFT JOIN site_contacts sc ON sc.site = links.source_site
+WHERE verdict = 'broken'
 ORDER BY source_site, source_url, ordinal"""
 
 ALL_LINKS = TARGETS + """
@@ -76,7 +85,7 @@ LINKINATOR_STATES = {"ok": "OK", "broken": "BROKEN", "unknown": "SKIPPED"}
 FAILURE_STATUS = {"dns_nxdomain": "DNS lookup failed", "dns_error": "DNS lookup failed", "timeout": "Timeout",
                   "connection_refused": "Connection Refused", "tls_error": "SSL error"}
 
-EXPORTS = ("broken-links", "screaming-frog", "linkinator")
+EXPORTS = ("broken-links", "screaming-frog", "linkinator", "buzzstream", "pitchbox")
 
 
 def lake_params(lake: Lake, crawl: str) -> dict:
@@ -91,7 +100,9 @@ def latest_crawl(root: str | Path | Lake) -> str | None:
 def broken_links(root: str | Path | Lake, crawl: str | None = None) -> tuple[str, pa.Table]:
     lake = as_lake(root)
     crawl = crawl or latest_crawl(lake)
-    return crawl, connect(lake).sql(BROKEN_LINKS, params=lake_params(lake, crawl)).to_arrow_table()
+    source, more = contacts_source(lake, crawl)
+    sql = BROKEN_LINKS.replace("__site_contacts__", site_contacts_cte(source).lstrip(), 1)
+    return crawl, connect(lake).sql(sql, params={**lake_params(lake, crawl), **more}).to_arrow_table()
 
 
 def link_batches(root: str | Path | Lake, crawl: str | None = None, batch_rows: int = 50_000):
@@ -130,6 +141,11 @@ def write_export(kind: str, root: str | Path | Lake, out: str | Path, crawl: str
     if kind == "broken-links":
         crawl, table = broken_links(root, crawl)
         return crawl, write_csv(table, out)
+    if kind in ("buzzstream", "pitchbox"):
+        from crawler.reports.outreach import write_outreach
+
+        crawl, table = broken_links(root, crawl)
+        return crawl, write_outreach(kind, table, out)
     crawl, batches = link_batches(root, crawl)
     header, to_row = (SCREAMING_FROG_COLUMNS, screaming_frog_row) if kind == "screaming-frog" else (
         LINKINATOR_COLUMNS, linkinator_row)

@@ -4,7 +4,9 @@ For broken-link building, a dead resource linked from many referring domains is 
 link inside an article (``content``) is worth far more than one in a footer, sidebar or navigation: content links
 rank first. ``sitewide`` links (on at least ``SITEWIDE_MIN_SHARE`` of a site's crawled pages, a template link)
 count as boilerplate even when they sit in a content region. Each row carries one sample link's context
-(``sample_text_before``, ``sample_anchor``, ``sample_text_after``) for the outreach email to quote.
+(``sample_text_before``, ``sample_anchor``, ``sample_text_after``) for the outreach email to quote, and whom to
+write to: ``contact_sites`` (referring sites with a contact point found in the crawl) and ``referring_contacts``
+(``site: contact`` for up to 5 of them, each site's best contact: ``crawler/reports/contacts.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from crawler.lake import Lake
+from crawler.reports.contacts import contacts_source, site_contacts_cte
 from crawler.reports.lake import as_lake, connect, crawls, table_glob
 from crawler.reports.sitewide import SITEWIDE_LINKS
 
 QUERY = (
     SITEWIDE_LINKS
     + """,
+__site_contacts__,
 broken AS (
     SELECT url, reason, http_status, final_url FROM read_parquet($checks) WHERE verdict = 'broken'
     QUALIFY row_number() OVER (PARTITION BY url ORDER BY checked_at DESC) = 1  -- one row per target, even if twice
@@ -44,8 +48,11 @@ SELECT
     arg_max(r.source_url, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_source,
     arg_max(r.text_before, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_before,
     arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
-    arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after
-FROM broken b JOIN refs r ON r.target_url = b.url
+    arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after,
+    count(DISTINCT r.source_site) FILTER (WHERE sc.best_contact IS NOT NULL) AS contact_sites,
+    coalesce(list(DISTINCT r.source_site || ': ' || sc.best_contact ORDER BY r.source_site || ': ' || sc.best_contact)
+        FILTER (WHERE sc.best_contact IS NOT NULL), [])[1:5] AS referring_contacts
+FROM broken b JOIN refs r ON r.target_url = b.url LEFT JOIN site_contacts sc ON sc.site = r.source_site
 GROUP BY b.url, b.reason, b.http_status, b.final_url
 )
 SELECT url, reason, http_status, final_url, referring_domains, referring_pages, referring_links, content_links,
@@ -71,5 +78,8 @@ def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | No
         "pages": table_glob(root, "pages", crawl),
         "min_share": min_share,
     }
-    sql = QUERY + (f"\nLIMIT {int(limit)}" if limit else "")
+    source, more = contacts_source(root, crawl)
+    params.update(more)
+    sql = QUERY.replace("__site_contacts__,", site_contacts_cte(source).lstrip() + ",", 1)
+    sql += f"\nLIMIT {int(limit)}" if limit else ""
     return crawl, connect(root).sql(sql, params=params).to_arrow_table()

@@ -44,7 +44,7 @@ PAGE_STATUSES = list(range(300, 600))  # redirects and error pages reach the cal
 class ProspectsSpider(FrontierSpider):
     name = "prospects"
     input_arg = "seeds"
-    output_tables = ("pages", "links", "checks")
+    output_tables = ("pages", "links", "checks", "contacts")
     request_kinds = {"page": "_page_from", "check": "_check_from"}
 
     arguments = {"seeds": "a seed file (one URL or domain per line) or a comma-separated list of URLs",

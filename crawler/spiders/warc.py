@@ -27,7 +27,7 @@ class WarcSpider(ProspectsSpider):
     name = "warc"
     input_arg = "paths"
     input_is_files = True
-    output_tables = ("pages", "links", "checks")
+    output_tables = ("pages", "links", "checks", "contacts")
     request_kinds = {"check": "_check_from"}
     custom_settings = {"ROBOTSTXT_OBEY": False}  # nothing is crawled: only link checks, which ignore robots.txt
 

@@ -146,6 +146,19 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
                 yield response
 
 
+def read_record(data: bytes, filename: str = "", *, max_body: int = MAX_BODY) -> ArchivedResponse | None:
+    """The HTTP response in one record's bytes, as located by a ``pages`` row's ``warc_record_offset`` and
+    ``warc_record_length`` (one gzip member); None when it holds no response. Raises ValueError on a broken record."""
+    records = ArchiveIterator(io.BytesIO(data), arc2warc=True)
+    for record in records:
+        try:
+            response, _ = _read_response(record, records, filename, "response", max_body)
+        except (StatusAndHeadersParserException, TypeError, zlib.error) as exc:
+            raise ValueError(f"{filename}: unreadable record: {exc}") from None
+        return response
+    return None
+
+
 def decode_content(body: bytes, content_encoding: str | None, max_size: int) -> bytes:
     """Undo the codings named in a ``Content-Encoding`` value (``gzip``, ``x-gzip``, ``deflate``, ``br``,
     ``zstd``; last applied first undone), never producing more than ``max_size`` bytes (decompression bombs).
