@@ -61,7 +61,7 @@ SELECT url, reason, http_status, final_url, referring_domains, referring_pages, 
        list_concat(CASE WHEN sample_anchor <> '' THEN [sample_anchor] ELSE [] END,
                    list_filter(coalesce(anchors, []), lambda x: x <> sample_anchor))[1:5] AS sample_anchors,
        list_concat([sample_source], list_filter(sources, lambda x: x <> sample_source))[1:5] AS sample_sources,
-       sample_source, sample_text_before, sample_anchor, sample_text_after
+       sample_source, sample_text_before, sample_anchor, sample_text_after, contact_sites, referring_contacts
 FROM ranked
 ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, url
 """
