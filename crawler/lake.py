@@ -70,6 +70,10 @@ class Lake:
         """When ``rel`` was last written (seconds since the epoch, the store's clock); 0 if it is not there."""
         raise NotImplementedError
 
+    def newest(self, folder: str, pattern: str = "*") -> float:
+        """When the most recent file directly in ``folder`` matching ``pattern`` was written; 0 if none."""
+        return max((self.modified(f"{folder}/{name}") for name in self.list(folder, pattern)), default=0.0)
+
     def location(self, rel: str = "") -> str:
         """Where ``rel`` is, for people and for DuckDB (see :meth:`attach`)."""
         raise NotImplementedError
@@ -205,6 +209,11 @@ class ObjectLake(Lake):
     def modified(self, rel: str) -> float:
         info = self.fs.get_file_info(self._path(rel))
         return info.mtime.timestamp() if info.type != pafs.FileType.NotFound and info.mtime else 0.0
+
+    def newest(self, folder: str, pattern: str = "*") -> float:
+        # the listing carries the times: one request per folder, not one per file
+        return max((i.mtime.timestamp() for i in self._entries(folder) if i.type == pafs.FileType.File and i.mtime
+                    and fnmatch.fnmatchcase(i.base_name, pattern)), default=0.0)
 
     def location(self, rel: str = "") -> str:
         return f"{self.SCHEME}://{self._path(rel)}"

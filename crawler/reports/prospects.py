@@ -5,6 +5,10 @@ link inside an article (``content``) is worth far more than one in a footer, sid
 rank first. ``sitewide`` links (on at least ``SITEWIDE_MIN_SHARE`` of a site's crawled pages, a template link)
 count as boilerplate even when they sit in a content region. Each row carries one sample link's context
 (``sample_text_before``, ``sample_anchor``, ``sample_text_after``) for the outreach email to quote.
+
+``broken_crawls`` (consecutive crawls of the lake in which the target was broken) and ``first_seen_broken`` say
+whether a resource is *persistently* dead, which practitioners confirm before outreach: ``min_broken_crawls``
+keeps only those broken in at least that many crawls in a row (crawler/recrawl.py).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ QUERY = (
     SITEWIDE_LINKS
     + """,
 broken AS (
-    SELECT url, reason, http_status, final_url FROM read_parquet($checks) WHERE verdict = 'broken'
+    SELECT url, reason, http_status, final_url, {streak}
+    FROM read_parquet($checks, union_by_name = true) WHERE verdict = 'broken'
     QUALIFY row_number() OVER (PARTITION BY url ORDER BY checked_at DESC) = 1  -- one row per target, even if twice
 ),
 refs AS (
@@ -33,6 +38,8 @@ SELECT
     b.reason,
     b.http_status,
     b.final_url,
+    b.broken_crawls,
+    b.first_seen_broken,
     count(DISTINCT r.source_site) AS referring_domains,
     count(DISTINCT r.source_url) AS referring_pages,
     count(*) AS referring_links,
@@ -45,13 +52,21 @@ SELECT
     arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
     arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after
 FROM broken b JOIN refs r ON r.target_url = b.url
-GROUP BY b.url, b.reason, b.http_status, b.final_url
+WHERE b.broken_crawls >= $min_broken_crawls
+GROUP BY b.url, b.reason, b.http_status, b.final_url, b.broken_crawls, b.first_seen_broken
 ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, b.url
 """
 )
 
 
-def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5) -> tuple[str, pa.Table]:
+# Crawls written before the columns existed: each broken row counts as one crawl, since its checked_at.
+STREAK_COLUMNS = {"broken_crawls": "coalesce(broken_crawls, 1) AS broken_crawls",
+                  "first_seen_broken": "coalesce(first_seen_broken, checked_at) AS first_seen_broken"}
+STREAK_FALLBACK = {"broken_crawls": "1 AS broken_crawls", "first_seen_broken": "checked_at AS first_seen_broken"}
+
+
+def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5,
+              min_broken_crawls: int = 1) -> tuple[str, pa.Table]:
     """Run the report over one crawl (the latest by default). Returns ``(crawl_id, table)``."""
     root = as_lake(root)
     crawl = crawl or (crawls(root, "checks") or [None])[-1]
@@ -60,6 +75,12 @@ def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | No
         "links": table_glob(root, "links", crawl),
         "pages": table_glob(root, "pages", crawl),
         "min_share": min_share,
+        "min_broken_crawls": min_broken_crawls,
     }
-    sql = QUERY + (f"\nLIMIT {int(limit)}" if limit else "")
-    return crawl, connect(root).sql(sql, params=params).to_arrow_table()
+    con = connect(root)
+    con.execute("SET TimeZone = 'UTC'")
+    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($checks, union_by_name = true)",
+                                             {"checks": params["checks"]}).fetchall()}
+    streak = ", ".join((STREAK_COLUMNS if name in present else STREAK_FALLBACK)[name] for name in STREAK_COLUMNS)
+    sql = QUERY.replace("{streak}", streak) + (f"\nLIMIT {int(limit)}" if limit else "")
+    return crawl, con.sql(sql, params=params).to_arrow_table()

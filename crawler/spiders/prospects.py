@@ -13,8 +13,10 @@ checks a target.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import scrapy
@@ -31,6 +33,7 @@ from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
 from crawler.parsepool import ParsePool, Placement
 from crawler.recent import RecentUrls
+from crawler.recrawl import EarlierChecks, Reused, load_earlier_checks
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, site_of
@@ -67,6 +70,7 @@ class ProspectsSpider(FrontierSpider):
         self.pages_per_site: dict[str, int] = {}
         self.requested = RecentUrls(100_000)
         self.url_length_limit = 0  # Scrapy's URLLENGTH_LIMIT, read in from_crawler
+        self.earlier_checks = EarlierChecks()  # what earlier crawls of the lake know (crawler/recrawl.py), at open
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -83,7 +87,31 @@ class ProspectsSpider(FrontierSpider):
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
                                              crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
+        crawler.signals.connect(spider.load_earlier, signal=signals.spider_opened)
         return spider
+
+    async def load_earlier(self) -> None:
+        """Read what earlier crawls of this lake know about the targets, once, before the first request (the
+        scheduler has decided the crawl id by now). In a thread: a big lake takes seconds, and in cluster mode the
+        scheduler's heartbeat runs meanwhile. A lake that cannot be read costs requests, not rows: every target is
+        asked, and streaks start again at 1 (logged as an error)."""
+        from crawler.reports.lake import as_lake
+        from crawler.runinfo import crawl_id
+
+        s, stats = self.crawler.settings, self.crawler.stats
+        started = time.monotonic()
+        try:
+            lake = as_lake(s.get("OUTPUT_URI"), s)
+            self.earlier_checks = await asyncio.to_thread(load_earlier_checks, lake, crawl_id(self.crawler),
+                                                          s.getfloat("CHECK_MAX_AGE"))
+        except Exception as exc:
+            logger.error("could not read the earlier crawls of %s (every target is asked, broken streaks restart): "
+                         "%s: %s", s.get("OUTPUT_URI"), type(exc).__name__, exc)
+            stats.inc_value("recrawl/load_failed")
+            return
+        stats.set_value("recrawl/earlier_targets", len(self.earlier_checks))
+        stats.set_value("recrawl/earlier_bytes", self.earlier_checks.nbytes)
+        stats.set_value("recrawl/load_seconds", round(time.monotonic() - started, 3))
 
     # --- input
     @classmethod
@@ -255,6 +283,9 @@ class ProspectsSpider(FrontierSpider):
 
     async def check_failed(self, failure):
         request = failure.request
+        if failure.check(Reused):  # checked ok lately: carried, not asked (crawler/recrawl.py)
+            yield self.check_item(failure.value.row, fresh=False)
+            return
         try:
             row = await self.checker.finish(request.url, request.method, failure.value)
         except CheckAborted:
@@ -262,8 +293,13 @@ class ProspectsSpider(FrontierSpider):
             return
         yield self.check_item(row)
 
-    def check_item(self, row: dict) -> CheckItem:
+    def check_item(self, row: dict, fresh: bool = True) -> CheckItem:
+        """The row of one target: a fresh check continues or starts its broken streak; a carried one is counted."""
         stats = self.crawler.stats
+        if fresh:
+            row = self.earlier_checks.streak(row)
+        else:
+            stats.inc_value("checks/reused")
         stats.inc_value("checks/done")
         stats.inc_value(f"checks/{row['verdict']}")
         stats.inc_value(f"checks/reason/{row['reason']}")

@@ -1,0 +1,196 @@
+"""Each crawl builds on the last (crawler/recrawl.py): three crawls of the test web into one lake.
+
+c1 (version 1) checks everything; c2 (version 1, default CHECK_MAX_AGE) must ask no target that c1 judged ok and
+carry those rows, and ask every broken or unknown one again; c3 (version 2, CHECK_MAX_AGE=0) asks everything again,
+and sees ``ok-resource.com/changing`` die.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pytest
+
+from crawler.lake import LocalLake
+from crawler.recrawl import EarlierChecks, earlier_crawls
+from crawler.urls import normalize_url
+from tests.crawling import REPO, read_table, run_crawl
+
+
+def _crawl(web, out, crawl_id: str, version: int, settings: dict | None = None):
+    web.reset_counters()
+    web.version = version
+    result = run_crawl("prospects", out, web, {"seeds": ",".join(web.seeds)}, {"CRAWL_ID": crawl_id, **(settings or {})})
+    assert result.returncode == 0, result.log[-3000:]
+    result.requests = list(web.requests)
+    result.checks = {r["url"]: r for r in read_table(out, "checks") if r["crawl"] == crawl_id}
+    return result
+
+
+@pytest.fixture(scope="module")
+def crawls(web, tmp_path_factory):
+    out = tmp_path_factory.mktemp("recrawl")
+    try:
+        c1 = _crawl(web, out, "c1", 1)
+        c2 = _crawl(web, out, "c2", 1)
+        c3 = _crawl(web, out, "c3", 2, {"CHECK_MAX_AGE": "0"})
+    finally:
+        web.version = 1
+    return c1, c2, c3
+
+
+def asked(crawl, url: str) -> bool:
+    """Whether the test web saw a request for ``url`` (host and path) during ``crawl``."""
+    parts = urlsplit(url)
+    return any(h == parts.hostname and p.split("?")[0] == parts.path for _, h, p in crawl.requests)
+
+
+def test_second_crawl_asks_no_target_checked_ok_and_carries_its_row(crawls, web):
+    c1, c2, _ = crawls
+    ok = {u for u, (verdict, _) in web.expected_checks.items() if verdict == "ok"}
+    assert {u for u, r in c1.checks.items() if r["verdict"] == "ok"} == ok
+    assert all(asked(c1, u) for u in ok)  # the counter works: crawl 1 asked them
+    assert [u for u in ok if asked(c2, u)] == []
+    assert not any(h == "ok-resource.com" for _, h, _ in c2.requests)  # not even a redirect hop or a HEAD
+    for url in ok:
+        row, first = c2.checks[url], c1.checks[url]
+        assert row["reused"] is True and row["verdict"] == "ok"
+        assert row["checked_at"] == first["checked_at"]  # when it was really asked
+        assert (row["http_status"], row["final_url"], row["redirect_chain"]) == \
+            (first["http_status"], first["final_url"], first["redirect_chain"])
+    assert c2.stats["checks/reused"] == len(ok)
+    assert set(c2.checks) == set(c1.checks)  # every target still has its row
+    assert c2.stats["recrawl/earlier_targets"] > 0 and c2.stats["recrawl/earlier_bytes"] > 0
+
+
+def test_broken_and_unknown_targets_are_asked_again(crawls, web):
+    c1, c2, _ = crawls
+    again = {u for u, (verdict, _) in web.expected_checks.items() if verdict != "ok"}
+    for url in again:
+        row = c2.checks[url]
+        assert row["reused"] is False and row["checked_at"] > max(r["checked_at"] for r in c1.checks.values()), url
+        assert (row["verdict"], row["reason"]) == web.expected_checks[url]
+    served = {u for u in again if urlsplit(u).hostname in web.dns_overrides
+              and urlsplit(u).hostname not in ("refused-host.com", "flaky-dns.com", "tls-broken.com")}
+    assert served and all(asked(c2, u) for u in served)
+
+
+def test_broken_crawls_count_consecutive_broken_crawls(crawls, web):
+    c1, c2, c3 = crawls
+    gone = normalize_url(web.url("dead-links.com", "/gone"))
+    assert (c1.checks[gone]["broken_crawls"], c1.checks[gone]["first_seen_broken"]) == (1, c1.checks[gone]["checked_at"])
+    assert (c2.checks[gone]["broken_crawls"], c2.checks[gone]["first_seen_broken"]) == (2, c1.checks[gone]["checked_at"])
+    assert (c3.checks[gone]["broken_crawls"], c3.checks[gone]["first_seen_broken"]) == (3, c1.checks[gone]["checked_at"])
+    died = normalize_url(web.url("ok-resource.com", "/changing"))
+    assert c2.checks[died]["verdict"] == "ok" and c2.checks[died]["broken_crawls"] == 0
+    assert c2.checks[died]["first_seen_broken"] is None
+    row = c3.checks[died]
+    assert (row["verdict"], row["broken_crawls"], row["first_seen_broken"]) == ("broken", 1, row["checked_at"])
+
+
+def test_check_max_age_zero_asks_everything(crawls, web):
+    _, _, c3 = crawls
+    ok = {u for u, (verdict, _) in web.expected_checks.items() if verdict == "ok"}  # version 1's ok targets
+    assert all(asked(c3, u) for u in ok if u != normalize_url(web.url("ok-resource.com", "/changing")))
+    assert not any(r["reused"] for r in c3.checks.values())
+    assert "checks/reused" not in c3.stats
+
+
+def test_prospects_report_shows_and_filters_on_broken_crawls(crawls, web, tmp_path):
+    _, _, c3 = crawls
+    from crawler.reports.prospects import prospects
+
+    _, table = prospects(c3.out, "c3")
+    rows = {r["url"]: r for r in table.to_pylist()}
+    died, gone = normalize_url(web.url("ok-resource.com", "/changing")), normalize_url(web.url("dead-links.com", "/gone"))
+    assert rows[died]["broken_crawls"] == 1 and rows[gone]["broken_crawls"] == 3
+    assert rows[gone]["first_seen_broken"] == c3.checks[gone]["first_seen_broken"]
+    csv_path = tmp_path / "persistent.csv"
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "prospects", str(c3.out), "--min-broken-crawls", "2",
+                           "--csv", str(csv_path)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import csv
+
+    listed = {r["url"]: r for r in csv.DictReader(csv_path.open(encoding="utf-8-sig"))}
+    assert died not in listed and gone in listed
+    assert set(listed) == {u for u, r in rows.items() if r["broken_crawls"] >= 2}
+    assert "broken_crawls" in proc.stdout
+    assert prospects(c3.out, "c3", min_broken_crawls=2)[1].num_rows == len(listed)
+
+
+# --- plain functions, no crawl
+def _table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(sorted(rows, key=lambda r: r["url"]))
+
+
+def test_earlier_checks_lookup_reuse_and_streak():
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    table = _table([
+        {"url": "http://a.com/ok", "verdict": "ok", "checked_at": now - timedelta(days=1), "http_status": 200,
+         "final_url": None, "redirect_chain": None, "method": "HEAD", "attempts": 1, "elapsed_ms": 5,
+         "first_seen_broken": None, "broken_crawls": None},
+        {"url": "http://b.com/dead", "verdict": "broken", "checked_at": now - timedelta(days=1), "http_status": None,
+         "final_url": None, "redirect_chain": None, "method": None, "attempts": None, "elapsed_ms": None,
+         "first_seen_broken": now - timedelta(days=8), "broken_crawls": 2},
+    ])
+    earlier = EarlierChecks(table, "c2", now - timedelta(days=7))
+    row = earlier.reusable("http://a.com/ok")
+    assert row["reused"] and row["checked_at"] == now - timedelta(days=1) and row["final_url"] == "http://a.com/ok"
+    assert row["url_host_name"] == "a.com" and row["redirect_chain"] == []
+    assert earlier.reusable("http://b.com/dead") is None and earlier.reusable("http://c.com/") is None
+    assert earlier.reusable("http://a.com/o") is None and earlier.reusable("http://a.com/okk") is None
+    assert EarlierChecks(table, "c2", None).reusable("http://a.com/ok") is None  # CHECK_MAX_AGE = 0
+    fresh = {"url": "http://b.com/dead", "verdict": "broken", "checked_at": now}
+    assert earlier.streak(fresh) | {} == {**fresh, "reused": False, "first_seen_broken": now - timedelta(days=8),
+                                         "broken_crawls": 3}
+    new = earlier.streak({"url": "http://n.com/", "verdict": "broken", "checked_at": now})
+    assert (new["broken_crawls"], new["first_seen_broken"]) == (1, now)
+    back = earlier.streak({"url": "http://b.com/dead", "verdict": "ok", "checked_at": now})
+    assert (back["broken_crawls"], back["first_seen_broken"]) == (0, None)
+    assert EarlierChecks().get("http://a.com/") is None
+
+
+def test_older_crawls_are_read_only_when_written_within_the_age(tmp_path):
+    import os
+
+    lake = LocalLake(tmp_path)
+    for crawl, age_days in (("c1", 30), ("c2", 2), ("c3", 1), ("c4", 0)):
+        part = tmp_path / "checks" / f"crawl={crawl}" / "part-w-00000.parquet"
+        part.parent.mkdir(parents=True)
+        part.write_bytes(b"")
+        when = datetime.now(UTC).timestamp() - age_days * 86400
+        os.utime(part, (when, when))
+    week = 7 * 86400
+    assert earlier_crawls(lake, "c4", week) == ("c3", ["c2", "c3"])
+    assert earlier_crawls(lake, "c4", 0) == ("c3", ["c3"])  # the latest earlier crawl: broken streaks
+    assert earlier_crawls(lake, "c1", week) == ("c4", ["c2", "c3", "c4"])  # never the crawl being written
+    assert earlier_crawls(LocalLake(tmp_path / "none"), "c1", week) == (None, [])
+
+
+def test_memory_per_earlier_target_is_the_bytes_of_its_columns():
+    """A million earlier ok targets with 60-character URLs: well under 200 bytes each, lookups in microseconds."""
+    import time
+
+    n = 1_000_000
+    now = datetime.now(UTC)
+    urls = pa.array([f"https://host{i % 5000:05d}.example.com/articles/{i:09d}/resource.html" for i in range(n)])
+    table = pa.table({
+        "url": urls, "verdict": pa.array(["ok"] * n).dictionary_encode(),
+        "checked_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "http_status": pa.array([200] * n, pa.int32()), "final_url": pa.nulls(n, pa.string()),
+        "redirect_chain": pa.nulls(n, pa.list_(pa.string())), "method": pa.array(["HEAD"] * n).dictionary_encode(),
+        "attempts": pa.array([1] * n, pa.int32()), "elapsed_ms": pa.array([5] * n, pa.int32()),
+        "first_seen_broken": pa.nulls(n, pa.timestamp("us", tz="UTC")), "broken_crawls": pa.nulls(n, pa.int32()),
+    }).sort_by("url")
+    earlier = EarlierChecks(table, "c1", now - timedelta(days=7))
+    per_entry = earlier.nbytes / n
+    assert per_entry < 200, per_entry
+    probe = table["url"][123_457].as_py()
+    started = time.perf_counter()
+    for _ in range(1000):
+        assert earlier.reusable(probe) is not None
+    assert (time.perf_counter() - started) / 1000 < 0.002
