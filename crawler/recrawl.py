@@ -81,17 +81,19 @@ class EarlierChecks:
     """The earlier crawls' word on each target, searchable by URL (an Arrow table sorted by ``url``)."""
 
     def __init__(self, table: pa.Table | None = None, latest: str | None = None, cutoff: datetime | None = None):
-        self.table = table if table is not None else pa.table({"url": pa.array([], pa.string())})
+        # one chunk per column (DuckDB hands batches): searched in place, nothing copied per lookup
+        self.table = (table if table is not None else pa.table({"url": pa.array([], pa.string())})).combine_chunks()
         self.latest = latest  # the crawl id whose broken rows continue into this crawl's streaks
         self.cutoff = cutoff  # ok rows checked before this are not reused (None: reuse is off)
-        self._urls = self.table.column("url").combine_chunks()
+        self._columns = {name: self.table.column(name).combine_chunks() for name in self.table.column_names}
+        self._urls = self._columns["url"]
 
     def __len__(self) -> int:
         return self.table.num_rows
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes  # the URL column searched is the table's own (one chunk from DuckDB)
+        return self.table.nbytes
 
     def _index(self, url: str) -> int | None:
         urls = self._urls
@@ -100,7 +102,7 @@ class EarlierChecks:
 
     def get(self, url: str) -> dict | None:
         i = self._index(url)
-        return None if i is None else self.table.slice(i, 1).to_pylist()[0]
+        return None if i is None else {name: column[i].as_py() for name, column in self._columns.items()}
 
     def reusable(self, url: str, now: datetime | None = None) -> dict | None:
         """The ``checks`` row to carry into this crawl for ``url`` instead of asking it again, or None: only a
@@ -168,7 +170,8 @@ def load_earlier_checks(lake: Lake, current: str, max_age: float, now: datetime 
                        for name, kind in (("first_seen_broken", "TIMESTAMPTZ"), ("broken_crawls", "INTEGER")))
     params = {"files": files, "latest": latest,
               "cutoff": cutoff or now + timedelta(days=1)}  # no reuse: no ok row is recent enough
-    table = con.execute(_QUERY.format(streak=streak), params).to_arrow_table()
+    table = con.sql(_QUERY.format(streak=streak), params=params).to_arrow_table()
+    con.close()
     logger.info("earlier crawls: %d targets known (%d ok within CHECK_MAX_AGE, broken in %s: %d), from crawls %s, "
                 "%.1f MB in memory", table.num_rows, pc.sum(pc.equal(table["verdict"], "ok")).as_py() or 0,
                 latest, pc.sum(pc.equal(table["verdict"], "broken")).as_py() or 0,

@@ -194,3 +194,22 @@ def test_memory_per_earlier_target_is_the_bytes_of_its_columns():
     for _ in range(1000):
         assert earlier.reusable(probe) is not None
     assert (time.perf_counter() - started) / 1000 < 0.002
+
+
+def test_a_carried_row_is_carried_again_until_it_is_older_than_the_age(crawls, web):
+    """c2's rows of ok targets were carried from c1: a crawl after c2 carries them again, with c1's checked_at, as
+    long as that is within CHECK_MAX_AGE."""
+    from crawler.recrawl import load_earlier_checks
+
+    c1, c2, _ = crawls
+    lake = LocalLake(c2.out)
+    week = 7 * 24 * 3600
+    earlier = load_earlier_checks(lake, "c3", week)  # as c3 would with the default age: c2 is the latest earlier
+    assert earlier.latest == "c2"
+    url = normalize_url(web.url("ok-resource.com", "/guide"))
+    assert c2.checks[url]["reused"]
+    assert earlier.reusable(url)["checked_at"] == c1.checks[url]["checked_at"]
+    later = c1.checks[url]["checked_at"] + timedelta(seconds=week + 1)
+    assert load_earlier_checks(lake, "c3", week, now=later).reusable(url) is None  # too old now: asked
+    gone = normalize_url(web.url("dead-links.com", "/gone"))
+    assert earlier.get(gone)["broken_crawls"] == 2  # broken rows are kept whatever their age: streaks
