@@ -213,3 +213,39 @@ def test_a_carried_row_is_carried_again_until_it_is_older_than_the_age(crawls, w
     assert load_earlier_checks(lake, "c3", week, now=later).reusable(url) is None  # too old now: asked
     gone = normalize_url(web.url("dead-links.com", "/gone"))
     assert earlier.get(gone)["broken_crawls"] == 2  # broken rows are kept whatever their age: streaks
+
+
+def test_cluster_workers_each_load_the_earlier_crawls_and_write_a_carried_row_once(crawls, web, redis_url, tmp_path):
+    """Two cluster workers after c3, into a copy of its lake: each loads what c1..c3 know at open; no ok target is
+    asked, each carried row is written once (the shared dupefilter decides who carries it)."""
+    import os
+    import shutil
+
+    from tests.crawling import start_worker
+
+    _, _, c3 = crawls
+    out = tmp_path / "lake"
+    shutil.copytree(c3.out / "checks", out / "checks")
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("\n".join(web.seeds) + "\n")
+    env = {"REDIS_URL": redis_url}
+    pushed = subprocess.run([sys.executable, "-m", "scrapy", "seed", "prospects", str(seeds), "--crawl", "k4"],
+                            cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert pushed.returncode == 0, pushed.stderr
+    web.reset_counters()
+    web.version = 1
+    settings = {"MAX_IDLE_TIME_BEFORE_CLOSE": "2", "CONCURRENT_REQUESTS": "4"}
+    logs = [tmp_path / f"w{i}.log" for i in (1, 2)]
+    workers = [start_worker("prospects", out, web, {}, {**settings, "WORKER_ID": f"w{i}"}, env, log)
+               for i, log in zip((1, 2), logs)]
+    for w in workers:
+        assert w.wait(timeout=240) == 0, "".join(log.read_text()[-2000:] for log in logs)
+    requests = list(web.requests)
+    for log in logs:
+        assert "earlier crawls: " in log.read_text() and "from crawls c1, c2, c3" in log.read_text()
+    rows = [r for r in read_table(out, "checks") if r["crawl"] == "k4"]
+    assert len(rows) == len({r["url"] for r in rows}) == len(web.expected_checks)
+    fresh_ok = {u for u, r in c3.checks.items() if r["verdict"] == "ok"}
+    assert fresh_ok and {r["url"] for r in rows if r["reused"]} == fresh_ok
+    assert not any(h == urlsplit(u).hostname and p == urlsplit(u).path for u in fresh_ok for _, h, p in requests)
+    assert {r["url"]: (r["verdict"], r["reason"]) for r in rows} == web.expected_checks
