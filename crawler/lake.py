@@ -70,6 +70,10 @@ class Lake:
         """When ``rel`` was last written (seconds since the epoch, the store's clock); 0 if it is not there."""
         raise NotImplementedError
 
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of ``rel`` from ``offset`` (one WARC record: a ranged read, not the whole file)."""
+        raise NotImplementedError
+
     def newest(self, folder: str, pattern: str = "*") -> float:
         """When the most recent file directly in ``folder`` matching ``pattern`` was written; 0 if none."""
         return max((self.modified(f"{folder}/{name}") for name in self.list(folder, pattern)), default=0.0)
@@ -126,6 +130,11 @@ class LocalLake(Lake):
     def folders(self, folder: str) -> list[str]:
         path = self._path(folder)
         return sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with open(self._path(rel), "rb") as f:
+            f.seek(offset)
+            return f.read(length)
 
     def modified(self, rel: str) -> float:
         try:
@@ -205,6 +214,10 @@ class ObjectLake(Lake):
 
     def folders(self, folder: str) -> list[str]:
         return sorted(i.base_name for i in self._entries(folder) if i.type == pafs.FileType.Directory)
+
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with self.fs.open_input_file(self._path(rel)) as f:  # a ranged GET
+            return f.read_at(length, offset)
 
     def modified(self, rel: str) -> float:
         info = self.fs.get_file_info(self._path(rel))

@@ -179,6 +179,92 @@ def load_earlier_checks(lake: Lake, current: str, max_age: float, now: datetime 
     return EarlierChecks(table, latest, cutoff)
 
 
+_PAGES_QUERY = """
+SELECT url, etag, last_modified, warc_filename, warc_record_offset, warc_record_length
+FROM read_parquet($files, union_by_name = true)
+WHERE parse_status = 'parsed' AND http_status = 200 AND warc_filename IS NOT NULL
+  AND (etag IS NOT NULL OR last_modified IS NOT NULL)
+QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
+ORDER BY url
+"""
+
+
+class EarlierPages:
+    """The validators of the pages of the latest earlier crawl that can be asked conditionally: parsed HTML pages
+    whose answer is archived (``warc_*``), with an ``ETag`` or a ``Last-Modified``. A 304 then re-parses the archived
+    body, so the page still gives its links rows and its links are still followed; a page without such a record is
+    fetched in full. Same layout as :class:`EarlierChecks` (an Arrow table sorted by URL, bisected)."""
+
+    def __init__(self, table: pa.Table | None = None):
+        self.table = (table if table is not None else pa.table({"url": pa.array([], pa.string())})).combine_chunks()
+        self._columns = {name: self.table.column(name).combine_chunks() for name in self.table.column_names}
+        self._urls = self._columns["url"]
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def nbytes(self) -> int:
+        return self.table.nbytes
+
+    def get(self, url: str) -> dict | None:
+        urls = self._urls
+        i = bisect.bisect_left(urls, url, key=lambda scalar: scalar.as_py())
+        if i >= len(urls) or urls[i].as_py() != url:
+            return None
+        return {name: column[i].as_py() for name, column in self._columns.items()}
+
+
+def conditional_headers(earlier: dict) -> dict[str, str]:
+    """The request headers that ask for the page only if it changed (RFC 9110 §13.1.2, §13.1.3)."""
+    headers = {}
+    if earlier.get("etag"):
+        headers["If-None-Match"] = earlier["etag"]
+    if earlier.get("last_modified"):
+        headers["If-Modified-Since"] = earlier["last_modified"]
+    return headers
+
+
+def load_earlier_pages(lake: Lake, current: str) -> EarlierPages:
+    """The latest earlier crawl's pages that can be asked conditionally (:class:`EarlierPages`): one DuckDB query,
+    only the validators and the record's location, the file name dictionary-encoded (a few files hold every page)."""
+    from crawler.reports.lake import connect, crawls
+
+    known = [c for c in crawls(lake, "pages") if c != current]
+    if not known:
+        return EarlierPages()
+    con = connect(lake)
+    files = [lake.location(f"pages/crawl={known[-1]}/*.parquet")]
+    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
+                                             {"files": files}).fetchall()}
+    if not {"etag", "last_modified"} <= present:  # written before validators were recorded
+        con.close()
+        return EarlierPages()
+    table = con.sql(_PAGES_QUERY, params={"files": files}).to_arrow_table()
+    con.close()
+    table = table.set_column(table.schema.get_field_index("warc_filename"), "warc_filename",
+                             pc.dictionary_encode(table["warc_filename"]))
+    logger.info("earlier crawl %s: %d pages can be asked conditionally, %.1f MB in memory", known[-1], table.num_rows,
+                table.nbytes / 1e6)
+    return EarlierPages(table)
+
+
+def read_earlier_capture(lake: Lake, location: dict):
+    """The archived response a ``pages`` row points at (``crawler.warc.reader.ArchivedResponse``), or None when it
+    cannot be read whole (file gone, record cut or corrupt): then the page is fetched in full."""
+    from crawler.warc.reader import read_record
+
+    try:
+        data = lake.read_range(location["warc_filename"], location["warc_record_offset"], location["warc_record_length"])
+        if len(data) != location["warc_record_length"]:
+            return None
+        return read_record(data, location["warc_filename"], location["warc_record_offset"])
+    except (OSError, ValueError) as exc:
+        logger.info("earlier capture %s at %s unreadable: %s", location["warc_filename"],
+                    location["warc_record_offset"], exc)
+        return None
+
+
 class Reused(Exception):  # not an error: the errback's sign that the row was carried, not asked
     """Raised for a check request whose target need not be asked again: carries the row to write instead."""
 

@@ -38,6 +38,10 @@ PAGES = pa.schema(
         ("warc_filename", pa.string()),
         ("warc_record_offset", pa.int64()),
         ("warc_record_length", pa.int64()),
+        # Conditional GET (crawler/recrawl.py): the validators the page was served with, asked back next crawl.
+        ("etag", pa.string()),  # the ETag header as sent
+        ("last_modified", pa.string()),  # the Last-Modified header as sent
+        ("unchanged", pa.bool_()),  # answered 304: the row is re-parsed from the earlier capture its warc_* names
     ]
 )
 

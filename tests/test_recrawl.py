@@ -249,3 +249,113 @@ def test_cluster_workers_each_load_the_earlier_crawls_and_write_a_carried_row_on
     assert fresh_ok and {r["url"] for r in rows if r["reused"]} == fresh_ok
     assert not any(h == urlsplit(u).hostname and p == urlsplit(u).path for u in fresh_ok for _, h, p in requests)
     assert {r["url"]: (r["verdict"], r["reason"]) for r in rows} == web.expected_checks
+
+
+# --- pages: conditional GET, a 304 re-parses the earlier capture
+PAGE_COLUMNS = ("url", "http_status", "parse_status", "title", "h1", "links_count", "content_type", "canonical_url")
+LINK_COLUMNS = ("source_url", "ordinal", "target_url", "anchor_text", "rel", "external", "region", "in_main_content",
+                "text_before", "xpath")
+
+
+def _rows(out, table: str, crawl: str) -> list[dict]:
+    return [r for r in read_table(out, table) if r["crawl"] == crawl]
+
+
+def _page_gets(crawl, web) -> list[tuple[str, str, int, int]]:
+    """(host, path, status, body bytes) of every page GET on the niche sites during ``crawl``."""
+    from demo.web import NICHE_HOSTS
+
+    return [(h, p, status, sent) for m, h, p, status, sent in crawl.answers
+            if m == "GET" and h in NICHE_HOSTS and p != "/robots.txt"]
+
+
+@pytest.fixture(scope="module")
+def warc_crawls(web, tmp_path_factory):
+    out = tmp_path_factory.mktemp("conditional")
+    warc = {"WARC_ENABLED": "True"}
+    runs = {}
+    try:
+        for crawl_id, version in (("w1", 1), ("w2", 1), ("w3", 2)):
+            runs[crawl_id] = _crawl(web, out, crawl_id, version, warc)
+            runs[crawl_id].answers = list(web.answers)
+            (out / f"log-{crawl_id}.txt").write_text(runs[crawl_id].log)
+        import shutil
+
+        shutil.move(out / "warc" / "crawl=w1", out / "w1-warc-moved")  # the captures w3's unchanged rows point at
+        runs["w4"] = _crawl(web, out, "w4", 2, warc)
+        runs["w4"].answers = list(web.answers)
+        (out / "log-w4.txt").write_text(runs["w4"].log)
+    finally:
+        web.version = 1
+    return out, runs
+
+
+def test_a_recrawl_of_an_unchanged_web_costs_headers_not_bodies(warc_crawls, web):
+    out, runs = warc_crawls
+    first, second = _page_gets(runs["w1"], web), _page_gets(runs["w2"], web)
+    assert {s for _, _, s, _ in first} >= {200} and not any(s == 304 for _, _, s, _ in first)
+    html = {(h, p) for h, p, s, _ in first if s == 200}
+    assert {(h, p) for h, p, s, _ in second if s == 304} == html  # every page asked conditionally, every one 304
+    assert sum(b for *_, b in second) == sum(b for h, p, s, b in first if (h, p) not in html)  # no HTML body again
+    assert sum(b for *_, b in first) > 10_000
+    assert runs["w2"].stats["pages/unchanged"] == len(html)
+    # the same rows, marked unchanged, pointing at the first crawl's captures
+    pages1 = {r["url"]: r for r in _rows(out, "pages", "w1")}
+    pages2 = {r["url"]: r for r in _rows(out, "pages", "w2")}
+    assert set(pages2) == set(pages1) == web.expected_pages
+    for url, row in pages2.items():
+        assert tuple(row[c] for c in PAGE_COLUMNS) == tuple(pages1[url][c] for c in PAGE_COLUMNS), url
+        if row["parse_status"] == "parsed":
+            assert row["unchanged"] is True and row["warc_filename"].startswith("warc/crawl=w1/")
+            assert (row["warc_record_offset"], row["etag"]) == (pages1[url]["warc_record_offset"], pages1[url]["etag"])
+            assert row["etag"] or row["last_modified"]
+        else:
+            assert not row["unchanged"]
+    links1 = sorted(tuple(str(r[c]) for c in LINK_COLUMNS) for r in _rows(out, "links", "w1"))
+    links2 = sorted(tuple(str(r[c]) for c in LINK_COLUMNS) for r in _rows(out, "links", "w2"))
+    assert links2 == links1 and links1
+    # the 304 exchanges are archived apart from the pages: ingesting warc/ yields exactly the pages
+    from crawler.warc.reader import iter_warc_responses
+
+    archived = [r for f in sorted((out / "warc" / "crawl=w2").glob("*.warc.gz")) for r in iter_warc_responses(f)]
+    assert archived and not any(r.status == 304 for r in archived)
+    assert {normalize_url(r.url) for r in archived} == {u for u, r in pages2.items() if not r["unchanged"]}
+    diagnostics = [r for f in sorted((out / "crawldiagnostics" / "crawl=w2").glob("*.warc.gz"))
+                   for r in iter_warc_responses(f)]
+    assert sum(r.status == 304 for r in diagnostics) == len(html)
+
+
+def test_homebrew_pages_are_asked_with_if_modified_since_only(warc_crawls, web):
+    out, runs = warc_crawls
+    homebrew = [r for r in _rows(out, "pages", "w2") if r["site"] == "homebrew-corner.net" and r["parse_status"] == "parsed"]
+    assert homebrew and all(r["unchanged"] and r["etag"] is None and r["last_modified"] for r in homebrew)
+
+
+def test_a_changed_page_is_fetched_in_full_and_the_rest_stay_unchanged(warc_crawls, web):
+    out, runs = warc_crawls
+    pages = {r["url"]: r for r in _rows(out, "pages", "w3")}
+    tomatoes = normalize_url(web.url("gardening-notes.com", "/guides/tomatoes.html"))
+    equipment = normalize_url(web.url("homebrew-corner.net", "/equipment.html"))
+    changed = {u for u, r in pages.items() if r["parse_status"] == "parsed" and not r["unchanged"]}
+    assert changed == {tomatoes, equipment}
+    assert pages[tomatoes]["warc_filename"].startswith("warc/crawl=w3/")
+    guide = normalize_url(web.url("ok-resource.com", "/guide"))
+    links = [r for r in _rows(out, "links", "w3") if r["source_url"] == tomatoes and r["target_url"] == guide]
+    assert links and all(r["nofollow"] for r in links)
+    unchanged = [r for r in pages.values() if r["unchanged"]]
+    assert unchanged and all(r["warc_filename"].startswith("warc/crawl=w1/") for r in unchanged)  # the body's capture
+
+
+def test_a_page_whose_capture_is_gone_is_fetched_in_full(warc_crawls, web):
+    out, runs = warc_crawls
+    w3 = {r["url"]: r for r in _rows(out, "pages", "w3")}
+    w4 = {r["url"]: r for r in _rows(out, "pages", "w4")}
+    gone = {u for u, r in w3.items() if r["unchanged"]}
+    assert runs["w4"].stats["pages/conditional_fallback"] == len(gone)
+    assert set(w4) == web.expected_pages
+    assert not any(w4[u]["unchanged"] for u in gone) and all(w4[u]["parse_status"] == "parsed" for u in gone)
+    assert {u for u, r in w4.items() if r["unchanged"]} == {u for u, r in w3.items()
+                                                             if r["parse_status"] == "parsed" and not r["unchanged"]}
+    links3 = sorted(tuple(str(r[c]) for c in LINK_COLUMNS) for r in _rows(out, "links", "w3"))
+    links4 = sorted(tuple(str(r[c]) for c in LINK_COLUMNS) for r in _rows(out, "links", "w4"))
+    assert links4 == links3

@@ -33,7 +33,15 @@ from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
 from crawler.parsepool import ParsePool, Placement
 from crawler.recent import RecentUrls
-from crawler.recrawl import EarlierChecks, Reused, load_earlier_checks
+from crawler.recrawl import (
+    EarlierChecks,
+    EarlierPages,
+    Reused,
+    conditional_headers,
+    load_earlier_checks,
+    load_earlier_pages,
+    read_earlier_capture,
+)
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, site_of
@@ -71,6 +79,8 @@ class ProspectsSpider(FrontierSpider):
         self.requested = RecentUrls(100_000)
         self.url_length_limit = 0  # Scrapy's URLLENGTH_LIMIT, read in from_crawler
         self.earlier_checks = EarlierChecks()  # what earlier crawls of the lake know (crawler/recrawl.py), at open
+        self.earlier_pages = EarlierPages()  # the latest earlier crawl's page validators, for conditional GET
+        self.lake = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -101,16 +111,18 @@ class ProspectsSpider(FrontierSpider):
         s, stats = self.crawler.settings, self.crawler.stats
         started = time.monotonic()
         try:
-            lake = as_lake(s.get("OUTPUT_URI"), s)
-            self.earlier_checks = await asyncio.to_thread(load_earlier_checks, lake, crawl_id(self.crawler),
-                                                          s.getfloat("CHECK_MAX_AGE"))
+            self.lake = lake = as_lake(s.get("OUTPUT_URI"), s)
+            crawl = crawl_id(self.crawler)
+            self.earlier_checks = await asyncio.to_thread(load_earlier_checks, lake, crawl, s.getfloat("CHECK_MAX_AGE"))
+            self.earlier_pages = await asyncio.to_thread(load_earlier_pages, lake, crawl)
         except Exception as exc:
             logger.error("could not read the earlier crawls of %s (every target is asked, broken streaks restart): "
                          "%s: %s", s.get("OUTPUT_URI"), type(exc).__name__, exc)
             stats.inc_value("recrawl/load_failed")
             return
         stats.set_value("recrawl/earlier_targets", len(self.earlier_checks))
-        stats.set_value("recrawl/earlier_bytes", self.earlier_checks.nbytes)
+        stats.set_value("recrawl/earlier_pages", len(self.earlier_pages))
+        stats.set_value("recrawl/earlier_bytes", self.earlier_checks.nbytes + self.earlier_pages.nbytes)
         stats.set_value("recrawl/load_seconds", round(time.monotonic() - started, 3))
 
     # --- input
@@ -128,23 +140,27 @@ class ProspectsSpider(FrontierSpider):
         return site_of(request.url) if request.kind == "page" else ""
 
     def _page_from(self, fr: FrontierRequest) -> scrapy.Request:
-        return self.page_request(fr.url, site_of(fr.url), fr.depth)
+        return self.page_request(fr.url, site_of(fr.url), fr.depth, conditional=not fr.data.get("full"))
 
     def _check_from(self, fr: FrontierRequest) -> scrapy.Request:
         return self.check_request(fr.url, fr.depth)
 
-    def page_request(self, url: str, site: str, depth: int) -> scrapy.Request:
+    def page_request(self, url: str, site: str, depth: int, conditional: bool = True) -> scrapy.Request:
         """A page of the site. URLs that name a non-HTML file (image, archive, media...) are asked with HEAD: the
-        row records that they exist and what they are, without downloading them."""
-        return scrapy.Request(
-            url,
-            method=page_method(url),
-            callback=self.parse_page,
-            errback=self.page_failed,
-            priority=-depth,
-            meta={"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
-                  "dont_redirect": True},
-        )
+        row records that they exist and what they are, without downloading them. A page the latest earlier crawl
+        archived with validators is asked conditionally (``If-None-Match``/``If-Modified-Since``): a 304 costs
+        headers, not a body (``parse_page``); ``conditional=False`` asks it in full (its capture was unreadable)."""
+        meta = {"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
+                "dont_redirect": True}
+        headers = {}
+        earlier = self.earlier_pages.get(url) if conditional else None
+        if earlier is not None:
+            headers = conditional_headers(earlier)
+            meta["earlier_page"] = earlier
+        if not conditional:
+            meta["frontier_data"] = {"full": 1}  # in cluster mode too
+        return scrapy.Request(url, method=page_method(url), headers=headers, callback=self.parse_page,
+                              errback=self.page_failed, priority=-depth, meta=meta, dont_filter=not conditional)
 
     # --- pages
     def count_page(self, site: str) -> int | None:
@@ -162,23 +178,31 @@ class ProspectsSpider(FrontierSpider):
         if n is not None and n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
+        if response.status == 304 and meta.get("earlier_page"):
+            fetched = await self.unchanged_page(response)
+            if fetched is None:  # its capture cannot be read: asked again in full, at its own depth (scheduled
+                if n is not None:  # here: yielded, Scrapy's DepthMiddleware would make it one deeper)
+                    self.pages_per_site[site] -= 1
+                self.crawler.engine.crawl(self.page_request(response.url, site, depth, conditional=False))
+                return
+        else:
+            text = encoding = None
+            if isinstance(response, TextResponse) and response.request.method != "HEAD":
+                text, encoding = response.text, response.encoding
+            fetched = Fetched(
+                url=response.url,
+                status=response.status,
+                headers=header_dict(response.headers),
+                body=response.body,
+                fetched_at=datetime.now(UTC),
+                site=site,
+                depth=depth,
+                method=response.request.method,
+                text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
+                encoding=encoding,
+                extra={**(meta.get("warc_location") or {}), "unchanged": False},
+            )
         self.crawler.stats.inc_value("pages/crawled")
-        text = encoding = None
-        if isinstance(response, TextResponse) and response.request.method != "HEAD":
-            text, encoding = response.text, response.encoding
-        fetched = Fetched(
-            url=response.url,
-            status=response.status,
-            headers=header_dict(response.headers),
-            body=response.body,
-            fetched_at=datetime.now(UTC),
-            site=site,
-            depth=depth,
-            method=response.request.method,
-            text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
-            encoding=encoding,
-            extra=meta.get("warc_location") or {},
-        )
         if self.parse_pool is None:
             result = build_page(fetched, max_links=self.max_links)
         else:
@@ -219,6 +243,30 @@ class ProspectsSpider(FrontierSpider):
             except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
                 self.crawler.stats.inc_value("links/unrequestable")
                 logger.info("link on %s not requested: %s: %s", response.url, target[:200], exc)
+
+    async def unchanged_page(self, response: Response) -> Fetched | None:
+        """A 304 to a conditional GET: the page as the earlier crawl archived it, re-parsed, so that it gives its
+        ``pages`` and ``links`` rows (``unchanged`` true, ``warc_*`` naming that earlier record) and its links are
+        followed as if fetched; None when the record cannot be read whole (``pages/conditional_fallback``)."""
+        earlier = response.meta["earlier_page"]
+        capture = await asyncio.to_thread(read_earlier_capture, self.lake, earlier)
+        if capture is None or capture.status != 200:
+            self.crawler.stats.inc_value("pages/conditional_fallback")
+            logger.info("page %s: 304, but its earlier capture %s cannot be read: asked in full", response.url,
+                        earlier["warc_filename"])
+            return None
+        self.crawler.stats.inc_value("pages/unchanged")
+        headers: dict[str, str] = {}
+        for name, value in capture.headers:
+            name = name.lower()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        for name, value in header_dict(response.headers).items():  # a 304 sends the current validators (RFC 9110 §15.4.5)
+            if name in ("etag", "last-modified"):
+                headers[name] = value
+        return Fetched(url=response.url, status=capture.status, headers=headers, body=capture.body,
+                       fetched_at=datetime.now(UTC), site=response.meta["site"], depth=response.meta["depth"],
+                       extra={"warc_filename": capture.warc_filename, "warc_record_offset": capture.warc_record_offset,
+                              "warc_record_length": capture.warc_record_length, "unchanged": True})
 
     def follow_link(self, target: str, external: bool, site: str, depth: int):
         """The request for one link: a check of an external target, or the next page of the site.
