@@ -297,3 +297,61 @@ class ReuseCheckMiddleware:
         if row is not None:
             raise Reused(row)
         return None
+
+
+class ConditionalPageMiddleware:
+    """Downloader middleware: the ``304 Not Modified`` answer to a conditional page request comes back as the page's
+    earlier capture, read from the WARC record its earlier ``pages`` row names (``request.meta["earlier_page"]``),
+    so the spider parses it as if fetched and the row names that record (``meta["unchanged_capture"]``). A capture
+    that cannot be read whole sends the page again without validators (``pages/conditional_fallback``).
+
+    Why here and not in the callback: Scrapy holds back the downloads while the responses being processed add up to
+    ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes, counting each body (at least 1 KiB); a 304 has none, so bodies read in
+    the callback would pile up unseen (measured: twice the first crawl's peak memory). Returned here, the capture is
+    counted like any body, and the read holds a ``CONCURRENT_REQUESTS`` slot while it runs (in a thread)."""
+
+    def __init__(self, crawler):
+        from crawler.reports.lake import as_lake
+
+        self.crawler = crawler
+        self.lake = as_lake(crawler.settings.get("OUTPUT_URI"), crawler.settings)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> ConditionalPageMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request, response):
+        earlier = request.meta.get("earlier_page")
+        if response.status != 304 or not earlier:
+            return response
+        import asyncio
+
+        from scrapy.http import Headers
+        from scrapy.responsetypes import responsetypes
+
+        stats = self.crawler.stats
+        capture = await asyncio.to_thread(read_earlier_capture, self.lake, earlier)
+        if capture is None or capture.status != 200:
+            stats.inc_value("pages/conditional_fallback")
+            logger.info("page %s: 304, but its earlier capture %s cannot be read: asked in full", request.url,
+                        earlier["warc_filename"])
+            meta = {k: v for k, v in request.meta.items() if k not in ("earlier_page", "warc_location")}
+            meta["frontier_data"] = {**meta.get("frontier_data", {}), "full": 1}
+            headers = {k: v for k, v in request.headers.items()
+                       if k.lower() not in (b"if-none-match", b"if-modified-since")}
+            return request.replace(headers=headers, meta=meta, dont_filter=True)
+        stats.inc_value("pages/unchanged")
+        headers = Headers([(name, value) for name, value in capture.headers if name.lower() not in _BODY_CODINGS])
+        for name in (b"ETag", b"Last-Modified"):  # a 304 sends the current validators (RFC 9110 §15.4.5)
+            if response.headers.get(name):
+                headers[name] = response.headers.getlist(name)
+        request.meta["unchanged_capture"] = {"warc_filename": capture.warc_filename,
+                                             "warc_record_offset": capture.warc_record_offset,
+                                             "warc_record_length": capture.warc_record_length}
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=capture.body)
+        return cls(url=request.url, status=capture.status, headers=headers, body=capture.body, request=request,
+                   ip_address=response.ip_address, protocol=response.protocol)
+
+
+# The stored body is decoded already (crawler/warc/archive.py): these headers would describe bytes it no longer has.
+_BODY_CODINGS = {"content-encoding", "transfer-encoding", "content-length"}

@@ -18,6 +18,7 @@ ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
     "crawler.recrawl.ReuseCheckMiddleware": 60,  # a target checked ok lately is carried, not asked (CHECK_MAX_AGE)
+    "crawler.recrawl.ConditionalPageMiddleware": 70,  # a 304 to a conditional page GET: its earlier capture
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.addressguard.BlockedConnectionMiddleware": 600,  # a refused connection is final: before RetryMiddleware

@@ -40,7 +40,6 @@ from crawler.recrawl import (
     conditional_headers,
     load_earlier_checks,
     load_earlier_pages,
-    read_earlier_capture,
 )
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
@@ -149,7 +148,8 @@ class ProspectsSpider(FrontierSpider):
         """A page of the site. URLs that name a non-HTML file (image, archive, media...) are asked with HEAD: the
         row records that they exist and what they are, without downloading them. A page the latest earlier crawl
         archived with validators is asked conditionally (``If-None-Match``/``If-Modified-Since``): a 304 costs
-        headers, not a body (``parse_page``); ``conditional=False`` asks it in full (its capture was unreadable)."""
+        headers, not a body, and comes back as the earlier capture (``crawler.recrawl.ConditionalPageMiddleware``).
+        ``conditional=False`` asks it in full."""
         meta = {"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
                 "dont_redirect": True}
         headers = {}
@@ -178,30 +178,24 @@ class ProspectsSpider(FrontierSpider):
         if n is not None and n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
-        if response.status == 304 and meta.get("earlier_page"):
-            fetched = await self.unchanged_page(response)
-            if fetched is None:  # its capture cannot be read: asked again in full, at its own depth (scheduled
-                if n is not None:  # here: yielded, Scrapy's DepthMiddleware would make it one deeper)
-                    self.pages_per_site[site] -= 1
-                self.crawler.engine.crawl(self.page_request(response.url, site, depth, conditional=False))
-                return
-        else:
-            text = encoding = None
-            if isinstance(response, TextResponse) and response.request.method != "HEAD":
-                text, encoding = response.text, response.encoding
-            fetched = Fetched(
-                url=response.url,
-                status=response.status,
-                headers=header_dict(response.headers),
-                body=response.body,
-                fetched_at=datetime.now(UTC),
-                site=site,
-                depth=depth,
-                method=response.request.method,
-                text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
-                encoding=encoding,
-                extra={**(meta.get("warc_location") or {}), "unchanged": False},
-            )
+        text = encoding = None
+        if isinstance(response, TextResponse) and response.request.method != "HEAD":
+            text, encoding = response.text, response.encoding
+        # A 304 came back as the earlier capture (crawler.recrawl.ConditionalPageMiddleware): the row names it.
+        unchanged = meta.get("unchanged_capture")
+        fetched = Fetched(
+            url=response.url,
+            status=response.status,
+            headers=header_dict(response.headers),
+            body=response.body,
+            fetched_at=datetime.now(UTC),
+            site=site,
+            depth=depth,
+            method=response.request.method,
+            text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
+            encoding=encoding,
+            extra={**(unchanged or meta.get("warc_location") or {}), "unchanged": bool(unchanged)},
+        )
         self.crawler.stats.inc_value("pages/crawled")
         if self.parse_pool is None:
             result = build_page(fetched, max_links=self.max_links)
@@ -243,30 +237,6 @@ class ProspectsSpider(FrontierSpider):
             except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
                 self.crawler.stats.inc_value("links/unrequestable")
                 logger.info("link on %s not requested: %s: %s", response.url, target[:200], exc)
-
-    async def unchanged_page(self, response: Response) -> Fetched | None:
-        """A 304 to a conditional GET: the page as the earlier crawl archived it, re-parsed, so that it gives its
-        ``pages`` and ``links`` rows (``unchanged`` true, ``warc_*`` naming that earlier record) and its links are
-        followed as if fetched; None when the record cannot be read whole (``pages/conditional_fallback``)."""
-        earlier = response.meta["earlier_page"]
-        capture = await asyncio.to_thread(read_earlier_capture, self.lake, earlier)
-        if capture is None or capture.status != 200:
-            self.crawler.stats.inc_value("pages/conditional_fallback")
-            logger.info("page %s: 304, but its earlier capture %s cannot be read: asked in full", response.url,
-                        earlier["warc_filename"])
-            return None
-        self.crawler.stats.inc_value("pages/unchanged")
-        headers: dict[str, str] = {}
-        for name, value in capture.headers:
-            name = name.lower()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        for name, value in header_dict(response.headers).items():  # a 304 sends the current validators (RFC 9110 §15.4.5)
-            if name in ("etag", "last-modified"):
-                headers[name] = value
-        return Fetched(url=response.url, status=capture.status, headers=headers, body=capture.body,
-                       fetched_at=datetime.now(UTC), site=response.meta["site"], depth=response.meta["depth"],
-                       extra={"warc_filename": capture.warc_filename, "warc_record_offset": capture.warc_record_offset,
-                              "warc_record_length": capture.warc_record_length, "unchanged": True})
 
     def follow_link(self, target: str, external: bool, site: str, depth: int):
         """The request for one link: a check of an external target, or the next page of the site.
