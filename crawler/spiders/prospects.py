@@ -9,6 +9,10 @@ obeys robots.txt, and parses only HTML. Every page becomes a ``pages`` row and i
 unique external target becomes one check (``crawler/checks/``) and one ``checks`` row. Deduplication of pages and
 checks is the scheduler's dupefilter, which in cluster mode is shared in Redis: exactly one worker fetches a page or
 checks a target.
+
+Each crawl builds on the earlier crawls of the same lake (``crawler/recrawl.py``, loaded at spider open): a target
+checked ok within ``CHECK_MAX_AGE`` is carried instead of asked, a broken one continues its streak, and a page
+archived with validators is asked conditionally (a 304 comes back as its earlier capture).
 """
 
 from __future__ import annotations
