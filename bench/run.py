@@ -15,6 +15,8 @@ same session on the same synthetic web (``bench/synthweb.py``, served by nginx a
    time to a complete verdict and agreement with the ground truth (``bench/peers.py``);
 5. ``costs``: per-page cost of link extraction, placement and trafilatura; Parquet bytes per link row;
 6. ``warc``: WARC ingest pages/s, when a ``warc`` spider exists;
+   ``recrawl``: two crawls of the unchanged web into one lake (the first archiving WARC): the second one's
+   requests, bytes received and wall time against the first's (conditional GET, reused checks);
 7. ``profile`` (only with ``--profile`` or ``--only``): the embedded crawl under pyinstrument, folded into costs.
 
 pages/s is measured between the first and the last page fetched (from the Parquet ``pages`` rows, or the bare
@@ -56,7 +58,7 @@ SIZES = {
 CHECK_TIMEOUT = 3  # seconds, for our checker and every peer alike
 PEER_CAP = {"quick": 20, "full": 600}  # seconds a peer may take before it is stopped (reported as "> cap")
 CONCURRENCY = {"CONCURRENT_REQUESTS": "64", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}  # the project's defaults
-STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc", "profile")
+STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc", "recrawl", "profile")
 UNLIMITED = {"max_depth": "1000", "max_pages_per_site": "1000000"}  # crawl the whole synthetic web
 
 
@@ -357,6 +359,39 @@ class Bench:
         self.record("warc", result)
         return result
 
+    def stage_recrawl(self) -> dict:
+        """Each crawl builds on the last (crawler/recrawl.py): crawl the web twice into one lake, unchanged, the
+        first crawl archiving its pages (WARC_ENABLED, so that the second can ask them conditionally)."""
+        out = self.tmp / "recrawl"
+        out.mkdir()
+        result: dict = {}
+        for crawl in ("first", "second"):
+            stats = out / f"{crawl}-stats.json"
+            self.dynamic.reset()
+            run = measure.run(self.prospects_cmd(out / "lake", str(self.seeds_file), stats, WARC_ENABLED="True",
+                                                 CRAWL_ID=crawl), cwd=REPO, log=out / f"{crawl}.log", timeout=1800)
+            data = json.loads(stats.read_text()) if stats.exists() else {}
+            fetched = sorted(p["fetched_at"] for p in measure.read_rows(out / "lake", "pages", ["fetched_at", "crawl"])
+                             if p["crawl"] == crawl and p["fetched_at"] is not None)
+            result[crawl] = {
+                "returncode": run.returncode, "wall_s": round(run.wall_s, 1),
+                # first to last page: what the pages cost, apart from start-up and the slowest link checks
+                "pages_span_s": round((fetched[-1] - fetched[0]).total_seconds(), 1) if fetched else None,
+                "pages": data.get("pages/crawled", 0), "checks": data.get("checks/done", 0),
+                "requests": data.get("downloader/request_count", 0),
+                "response_bytes": data.get("downloader/response_bytes", 0),
+                "answers_200": data.get("downloader/response_status_count/200", 0),
+                "answers_304": data.get("downloader/response_status_count/304", 0),
+                "pages_unchanged": data.get("pages/unchanged", 0), "checks_reused": data.get("checks/reused", 0),
+                "earlier_load_s": data.get("recrawl/load_seconds"), "earlier_bytes": data.get("recrawl/earlier_bytes"),
+                "rss_peak_mb": round(run.rss_peak_mb, 1),
+            }
+        first, second = result["first"], result["second"]
+        for key in ("requests", "response_bytes", "wall_s", "pages_span_s"):
+            result[f"{key}_second_vs_first"] = _ratio(second[key], first[key])
+        self.record("recrawl", result)
+        return result
+
     def stage_profile(self) -> dict:
         """The embedded crawl again, under pyinstrument (installed into the venv by hand: it is not a dependency)."""
         if importlib.util.find_spec("pyinstrument") is None:
@@ -401,6 +436,7 @@ class Bench:
             ("peers", self.stage_peers),
             ("costs", self.stage_costs),
             ("warc", self.stage_warc),
+            ("recrawl", self.stage_recrawl),
             ("profile", self.stage_profile),
         ]
         for name, fn in plan:

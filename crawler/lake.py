@@ -71,12 +71,16 @@ class Lake:
         raise NotImplementedError
 
     def read_range(self, rel: str, offset: int, length: int) -> bytes:
-        """``length`` bytes of ``rel`` from ``offset`` (one WARC record, located by a pages row)."""
+        """``length`` bytes of ``rel`` from ``offset`` (one WARC record: a ranged read, not the whole file)."""
         raise NotImplementedError
 
     def download(self, rel: str, local: Path) -> None:
         """Copy ``rel`` whole into the local file ``local``."""
         raise NotImplementedError
+
+    def newest(self, folder: str, pattern: str = "*") -> float:
+        """When the most recent file directly in ``folder`` matching ``pattern`` was written; 0 if none."""
+        return max((self.modified(f"{folder}/{name}") for name in self.list(folder, pattern)), default=0.0)
 
     def location(self, rel: str = "") -> str:
         """Where ``rel`` is, for people and for DuckDB (see :meth:`attach`)."""
@@ -131,6 +135,11 @@ class LocalLake(Lake):
         path = self._path(folder)
         return sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
 
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with open(self._path(rel), "rb") as f:
+            f.seek(offset)
+            return f.read(length)
+
     def modified(self, rel: str) -> float:
         try:
             return self._path(rel).stat().st_mtime
@@ -139,11 +148,6 @@ class LocalLake(Lake):
 
     def location(self, rel: str = "") -> str:
         return str(self._path(rel)) if rel else str(self.root)
-
-    def read_range(self, rel: str, offset: int, length: int) -> bytes:
-        with open(self._path(rel), "rb") as f:
-            f.seek(offset)
-            return f.read(length)
 
     def download(self, rel: str, local: Path) -> None:
         shutil.copyfile(self._path(rel), local)
@@ -218,16 +222,21 @@ class ObjectLake(Lake):
     def folders(self, folder: str) -> list[str]:
         return sorted(i.base_name for i in self._entries(folder) if i.type == pafs.FileType.Directory)
 
+    def read_range(self, rel: str, offset: int, length: int) -> bytes:
+        with self.fs.open_input_file(self._path(rel)) as f:  # a ranged GET
+            return f.read_at(length, offset)
+
     def modified(self, rel: str) -> float:
         info = self.fs.get_file_info(self._path(rel))
         return info.mtime.timestamp() if info.type != pafs.FileType.NotFound and info.mtime else 0.0
 
+    def newest(self, folder: str, pattern: str = "*") -> float:
+        # the listing carries the times: one request per folder, not one per file
+        return max((i.mtime.timestamp() for i in self._entries(folder) if i.type == pafs.FileType.File and i.mtime
+                    and fnmatch.fnmatchcase(i.base_name, pattern)), default=0.0)
+
     def location(self, rel: str = "") -> str:
         return f"{self.SCHEME}://{self._path(rel)}"
-
-    def read_range(self, rel: str, offset: int, length: int) -> bytes:
-        with self.fs.open_input_file(self._path(rel)) as f:
-            return f.read_at(length, offset)
 
     def download(self, rel: str, local: Path) -> None:
         with self.fs.open_input_stream(self._path(rel), compression=None) as src, open(local, "wb") as dst:

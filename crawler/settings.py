@@ -17,6 +17,8 @@ ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a 
 # Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
+    "crawler.recrawl.ReuseCheckMiddleware": 60,  # a target checked ok lately is carried, not asked (CHECK_MAX_AGE)
+    "crawler.recrawl.ConditionalPageMiddleware": 70,  # a 304 to a conditional page GET: its earlier capture
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.addressguard.BlockedConnectionMiddleware": 600,  # a refused connection is final: before RetryMiddleware
@@ -67,6 +69,9 @@ CHECK_BACKOFF = 1.0
 CHECK_RETRY_AFTER_MAX = 60
 CHECK_MAX_REDIRECTS = 10
 CHECK_MAXSIZE = 4 * 1024 * 1024
+# A target checked ok within this many seconds in an earlier crawl of the same lake (OUTPUT_URI) is not asked again:
+# its row is carried (reused). 0 = ask every target. Broken and unknown targets are always asked (crawler/recrawl.py).
+CHECK_MAX_AGE = 7 * 24 * 3600
 
 # --- output: <OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet
 OUTPUT_URI = "./data"  # or s3://bucket/prefix (crawler/lake.py)

@@ -54,11 +54,19 @@ Changing web: ``version`` (default 1) may be set between two crawls to test the 
 gardening's tomato guide gains ``rel="nofollow"`` (a degraded link) and homebrew's equipment page drops its link
 to ``ok-resource.com/`` (a lost link; the target stays linked elsewhere). ``expected_checks`` follows ``version``.
 
+Conditional GET: the HTML pages of the niche sites carry validators and answer ``304 Not Modified`` to a request
+whose validators still match (RFC 9110 §13.1): ``ETag`` (a hash of the body) and ``Last-Modified`` on
+gardening-notes.com (and its blog) and trail-running-club.org, ``Last-Modified`` only on homebrew-corner.net. A page
+whose body differs from version 1 is "modified" on a later date. ``answers`` logs ``(method, host, path, status,
+body bytes)`` of every answer written.
+
 Run ``python -m demo.web`` to serve the web until Ctrl-C; it prints the port, seeds and ``DNS_OVERRIDES``.
 """
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import socket
 import sys
 import threading
@@ -391,6 +399,14 @@ def _target(u: Callable[..., str], version: int, method: str, host: str, path: s
     return _html("Misdirected request", f"<p>{host!r} is not a host of this web.</p>", 421)
 
 
+def _http_date(value: str) -> float:
+    """An HTTP date as a timestamp; an unreadable one is 0 (never fresh)."""
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _bare_host(header: str) -> str:
     """``Host`` header -> host name without port, lower case."""
     host = header.strip().lower()
@@ -454,14 +470,19 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.hang or web._stopping.is_set():
                 self.close_connection = True  # no answer at all
                 return
+            reply = web._conditional(host, self.path, reply, self.headers)
             self.send_response(reply.status, _REASON_PHRASES.get(reply.status))
-            self.send_header("Content-Type", reply.content_type)
+            if reply.status != 304:
+                self.send_header("Content-Type", reply.content_type)
             for name, value in reply.headers:
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.status != 304:  # RFC 9110 §15.4.5: a 304 has no content
+                self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            if method != "HEAD":
+            sent = len(reply.body) if method != "HEAD" and reply.status != 304 else 0
+            if sent:
                 self.wfile.write(reply.body)
+            web._answered(method, host, self.path, reply.status, sent)
         except OSError:
             self.close_connection = True
         finally:
@@ -482,12 +503,14 @@ class TestWeb:
         self.version = 1
         self.max_concurrency: dict[str, int] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.answers: list[tuple[str, str, str, int, int]] = []  # method, host, path, status, body bytes sent
         self._hits: Counter[tuple[str, str]] = Counter()
         self._in_flight: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._sites: tuple[tuple[int, int], dict[str, dict[str, Reply]]] | None = None
+        self._first: tuple[int, dict[str, dict[str, Reply]]] | None = None  # version 1's pages: Last-Modified
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -580,6 +603,7 @@ class TestWeb:
         """Forget the request log, the concurrency maxima and the per-URL hit counts (flaky targets fail again)."""
         with self._lock:
             self.requests.clear()
+            self.answers.clear()
             self.max_concurrency.clear()
             self._hits.clear()
 
@@ -605,6 +629,35 @@ class TestWeb:
             self.max_concurrency[host] = max(self.max_concurrency.get(host, 0), self._in_flight[host])
             self._hits[(host, path)] += 1
             return self._hits[(host, path)]
+
+    def _answered(self, method: str, host: str, path: str, status: int, sent: int) -> None:
+        with self._lock:
+            self.answers.append((method, host, path, status, sent))
+
+    def _conditional(self, host: str, path: str, reply: Reply, request_headers) -> Reply:
+        """A niche site's HTML page with its validators, or 304 when the request's validators still match."""
+        if host not in NICHE_HOSTS or reply.status != 200 or not reply.content_type.startswith("text/html"):
+            return reply
+        bare_path = path.split("?", 1)[0]
+        if self._first is None or self._first[0] != self.port:
+            self._first = (self.port, _niche_sites(self.url, self.port, 1))
+        if self.version > 1 and reply.body != self._first[1].get(host, {}).get(bare_path, reply).body:
+            modified = f"Sun, {14 + self.version:02d} Nov 2026 10:00:00 GMT"
+        else:
+            modified = "Sun, 01 Nov 2026 10:00:00 GMT"
+        validators = [("Last-Modified", modified)]
+        etag = None
+        if host != "homebrew-corner.net":
+            etag = '"' + hashlib.sha256(reply.body).hexdigest()[:20] + '"'
+            validators.insert(0, ("ETag", etag))
+        if_none_match, if_modified_since = request_headers.get("If-None-Match"), request_headers.get("If-Modified-Since")
+        if if_none_match is not None:  # RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since then ignored
+            fresh = etag is not None and etag in [tag.strip() for tag in if_none_match.split(",")]
+        else:
+            fresh = if_modified_since is not None and _http_date(if_modified_since) >= _http_date(modified)
+        if fresh:
+            return Reply(304, b"", headers=tuple(validators))
+        return Reply(reply.status, reply.body, reply.content_type, (*reply.headers, *validators), reply.delay, reply.hang)
 
     def _end(self, host: str) -> None:
         with self._lock:

@@ -38,6 +38,10 @@ PAGES = pa.schema(
         ("warc_filename", pa.string()),
         ("warc_record_offset", pa.int64()),
         ("warc_record_length", pa.int64()),
+        # Conditional GET (crawler/recrawl.py): the validators the page was served with, asked back next crawl.
+        ("etag", pa.string()),  # the ETag header as sent
+        ("last_modified", pa.string()),  # the Last-Modified header as sent
+        ("unchanged", pa.bool_()),  # answered 304: the row is re-parsed from the earlier capture its warc_* names
     ]
 )
 
@@ -87,8 +91,13 @@ CHECKS = pa.schema(
         ("method", pa.string()),  # the method whose answer decided the verdict
         ("attempts", pa.int32()),  # HTTP requests sent for this target
         ("error", pa.string()),  # the network error text, if any
-        ("checked_at", TS),
+        ("checked_at", TS),  # when the target was asked (a reused row keeps the earlier crawl's time)
         ("elapsed_ms", pa.int32()),
+        # Each crawl builds on the last (crawler/recrawl.py): an ok target checked within CHECK_MAX_AGE in an earlier
+        # crawl is carried, not asked again; a broken one counts the consecutive crawls it has been broken in.
+        ("reused", pa.bool_()),  # carried from an earlier crawl of the lake, as it was, instead of asked again
+        ("first_seen_broken", TS),  # when the current streak of broken crawls began (null unless broken)
+        ("broken_crawls", pa.int32()),  # consecutive crawls, this one included, in which it was broken (0 if not)
     ]
 )
 

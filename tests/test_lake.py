@@ -138,3 +138,26 @@ def test_a_cluster_worker_killed_inside_a_commit_has_it_completed_on_the_bucket(
     lake = object_store.lake("cluster")
     pafs.copy_files(lake.base, str(local), source_filesystem=lake.fs, destination_filesystem=pafs.LocalFileSystem())
     assert_same_as(Crawl(0, "", {}, local), single)
+
+
+def test_a_second_crawl_into_the_bucket_builds_on_the_first(web, object_store, tmp_path):
+    """Reuse and conditional GET on object storage: the earlier crawls are read through the bucket (DuckDB over
+    pyarrow's S3 filesystem, the listing's times, ranged reads of WARC records)."""
+    uri = {"OUTPUT_URI": object_store.uri("recrawl"), "WARC_ENABLED": "True", "WARC_MAX_SIZE": "20000"}
+    runs = {}
+    for crawl in ("r1", "r2"):
+        web.reset_counters()
+        web.version = 1
+        runs[crawl] = run_crawl("prospects", tmp_path / crawl, web, {"seeds": ",".join(web.seeds)},
+                                {"CRAWL_ID": crawl, **uri}, env=object_store.env)
+        assert runs[crawl].returncode == 0, runs[crawl].log[-3000:]
+    ok = sum(verdict == "ok" for verdict, _ in web.expected_checks.values())
+    assert runs["r2"].stats["checks/reused"] == ok
+    pages = [p for p in s3_table(object_store, "recrawl", "pages") if p["crawl"] == "r2"]
+    parsed = [p for p in pages if p["parse_status"] == "parsed"]
+    assert parsed and all(p["unchanged"] and p["warc_filename"].startswith("warc/crawl=r1/") for p in parsed)
+    assert runs["r2"].stats["pages/unchanged"] == len(parsed)
+    assert "pages/conditional_fallback" not in runs["r2"].stats
+    links = [r for r in s3_table(object_store, "recrawl", "links")]
+    key = lambda r: (r["source_url"], r["ordinal"], r["target_url"], r["anchor_text"])  # noqa: E731
+    assert sorted(key(r) for r in links if r["crawl"] == "r2") == sorted(key(r) for r in links if r["crawl"] == "r1")

@@ -52,7 +52,8 @@ def lake(web, tmp_path_factory):
                       {"CRAWL_ID": "c1", "WARC_ENABLED": "True"})
     assert first.returncode == 0, first.log[-3000:]
     web.version = 2
-    second = run_crawl("prospects", out, web, {"seeds": ",".join(web.seeds)}, {"CRAWL_ID": "c2"})
+    # every target asked again: a resource that was ok in crawl 1 would otherwise be carried (CHECK_MAX_AGE)
+    second = run_crawl("prospects", out, web, {"seeds": ",".join(web.seeds)}, {"CRAWL_ID": "c2", "CHECK_MAX_AGE": "0"})
     assert second.returncode == 0, second.log[-3000:]
     return second
 

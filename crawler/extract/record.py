@@ -70,6 +70,8 @@ def build_page(f: Fetched, max_links: int = 0) -> PageResult:
         "content_length": len(f.body),
         "fetched_at": f.fetched_at,
         "x_robots_tag": f.headers.get("x-robots-tag"),
+        "etag": f.headers.get("etag"),
+        "last_modified": f.headers.get("last-modified"),
         "redirect_chain": [],
         "links_count": 0,
         **f.extra,

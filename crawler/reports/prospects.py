@@ -7,6 +7,10 @@ count as boilerplate even when they sit in a content region. Each row carries on
 (``sample_text_before``, ``sample_anchor``, ``sample_text_after``) for the outreach email to quote, and whom to
 write to: ``contact_sites`` (referring sites with a contact point found in the crawl) and ``referring_contacts``
 (``site: contact`` for up to 5 of them, each site's best contact: ``crawler/reports/contacts.py``).
+
+``broken_crawls`` (consecutive crawls of the lake in which the target was broken) and ``first_seen_broken`` say
+whether a resource is *persistently* dead, which practitioners confirm before outreach: ``min_broken_crawls``
+keeps only those broken in at least that many crawls in a row (crawler/recrawl.py).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ QUERY = (
     + """,
 __site_contacts__,
 broken AS (
-    SELECT url, reason, http_status, final_url FROM read_parquet($checks) WHERE verdict = 'broken'
+    SELECT url, reason, http_status, final_url, {streak}
+    FROM read_parquet($checks, union_by_name = true) WHERE verdict = 'broken'
     QUALIFY row_number() OVER (PARTITION BY url ORDER BY checked_at DESC) = 1  -- one row per target, even if twice
 ),
 refs AS (
@@ -38,6 +43,8 @@ SELECT
     b.reason,
     b.http_status,
     b.final_url,
+    b.broken_crawls,
+    b.first_seen_broken,
     count(DISTINCT r.source_site) AS referring_domains,
     count(DISTINCT r.source_url) AS referring_pages,
     count(*) AS referring_links,
@@ -53,10 +60,11 @@ SELECT
     coalesce(list(DISTINCT r.source_site || ': ' || sc.best_contact ORDER BY r.source_site || ': ' || sc.best_contact)
         FILTER (WHERE sc.best_contact IS NOT NULL), [])[1:5] AS referring_contacts
 FROM broken b JOIN refs r ON r.target_url = b.url LEFT JOIN site_contacts sc ON sc.site = r.source_site
-GROUP BY b.url, b.reason, b.http_status, b.final_url
+WHERE b.broken_crawls >= $min_broken_crawls
+GROUP BY b.url, b.reason, b.http_status, b.final_url, b.broken_crawls, b.first_seen_broken
 )
-SELECT url, reason, http_status, final_url, referring_domains, referring_pages, referring_links, content_links,
-       boilerplate_links,
+SELECT url, reason, http_status, final_url, broken_crawls, first_seen_broken, referring_domains, referring_pages,
+       referring_links, content_links, boilerplate_links,
        -- the quoted sample first, so the lists always hold it
        list_concat(CASE WHEN sample_anchor <> '' THEN [sample_anchor] ELSE [] END,
                    list_filter(coalesce(anchors, []), lambda x: x <> sample_anchor))[1:5] AS sample_anchors,
@@ -68,7 +76,14 @@ ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, ref
 )
 
 
-def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5) -> tuple[str, pa.Table]:
+# Crawls written before the columns existed: each broken row counts as one crawl, since its checked_at.
+STREAK_COLUMNS = {"broken_crawls": "coalesce(broken_crawls, 1) AS broken_crawls",
+                  "first_seen_broken": "coalesce(first_seen_broken, checked_at) AS first_seen_broken"}
+STREAK_FALLBACK = {"broken_crawls": "1 AS broken_crawls", "first_seen_broken": "checked_at AS first_seen_broken"}
+
+
+def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | None = None, min_share: float = 0.5,
+              min_broken_crawls: int = 1) -> tuple[str, pa.Table]:
     """Run the report over one crawl (the latest by default). Returns ``(crawl_id, table)``."""
     root = as_lake(root)
     crawl = crawl or (crawls(root, "checks") or [None])[-1]
@@ -77,9 +92,15 @@ def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | No
         "links": table_glob(root, "links", crawl),
         "pages": table_glob(root, "pages", crawl),
         "min_share": min_share,
+        "min_broken_crawls": min_broken_crawls,
     }
     source, more = contacts_source(root, crawl)
     params.update(more)
-    sql = QUERY.replace("__site_contacts__,", site_contacts_cte(source).lstrip() + ",", 1)
+    con = connect(root)
+    con.execute("SET TimeZone = 'UTC'")
+    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($checks, union_by_name = true)",
+                                             {"checks": params["checks"]}).fetchall()}
+    streak = ", ".join((STREAK_COLUMNS if name in present else STREAK_FALLBACK)[name] for name in STREAK_COLUMNS)
+    sql = QUERY.replace("__site_contacts__,", site_contacts_cte(source).lstrip() + ",", 1).replace("{streak}", streak)
     sql += f"\nLIMIT {int(limit)}" if limit else ""
-    return crawl, connect(root).sql(sql, params=params).to_arrow_table()
+    return crawl, con.sql(sql, params=params).to_arrow_table()

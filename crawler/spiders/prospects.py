@@ -9,12 +9,18 @@ obeys robots.txt, and parses only HTML. Every page becomes a ``pages`` row and i
 unique external target becomes one check (``crawler/checks/``) and one ``checks`` row. Deduplication of pages and
 checks is the scheduler's dupefilter, which in cluster mode is shared in Redis: exactly one worker fetches a page or
 checks a target.
+
+Each crawl builds on the earlier crawls of the same lake (``crawler/recrawl.py``, loaded at spider open): a target
+checked ok within ``CHECK_MAX_AGE`` is carried instead of asked, a broken one continues its streak, and a page
+archived with validators is asked conditionally (a 304 comes back as its earlier capture).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import scrapy
@@ -31,6 +37,14 @@ from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
 from crawler.parsepool import ParsePool, Placement
 from crawler.recent import RecentUrls
+from crawler.recrawl import (
+    EarlierChecks,
+    EarlierPages,
+    Reused,
+    conditional_headers,
+    load_earlier_checks,
+    load_earlier_pages,
+)
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, site_of
@@ -67,6 +81,9 @@ class ProspectsSpider(FrontierSpider):
         self.pages_per_site: dict[str, int] = {}
         self.requested = RecentUrls(100_000)
         self.url_length_limit = 0  # Scrapy's URLLENGTH_LIMIT, read in from_crawler
+        self.earlier_checks = EarlierChecks()  # what earlier crawls of the lake know (crawler/recrawl.py), at open
+        self.earlier_pages = EarlierPages()  # the latest earlier crawl's page validators, for conditional GET
+        self.lake = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -85,7 +102,33 @@ class ProspectsSpider(FrontierSpider):
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
                                      CheckPolicy.from_settings(crawler.settings),
                                      judge=spider.parse_pool.judge_body if spider.parse_pool else None)
+        crawler.signals.connect(spider.load_earlier, signal=signals.spider_opened)
         return spider
+
+    async def load_earlier(self) -> None:
+        """Read what earlier crawls of this lake know about the targets, once, before the first request (the
+        scheduler has decided the crawl id by now). In a thread: a big lake takes seconds, and in cluster mode the
+        scheduler's heartbeat runs meanwhile. A lake that cannot be read costs requests, not rows: every target is
+        asked, and streaks start again at 1 (logged as an error)."""
+        from crawler.reports.lake import as_lake
+        from crawler.runinfo import crawl_id
+
+        s, stats = self.crawler.settings, self.crawler.stats
+        started = time.monotonic()
+        try:
+            self.lake = lake = as_lake(s.get("OUTPUT_URI"), s)
+            crawl = crawl_id(self.crawler)
+            self.earlier_checks = await asyncio.to_thread(load_earlier_checks, lake, crawl, s.getfloat("CHECK_MAX_AGE"))
+            self.earlier_pages = await asyncio.to_thread(load_earlier_pages, lake, crawl)
+        except Exception as exc:
+            logger.error("could not read the earlier crawls of %s (every target is asked, broken streaks restart): "
+                         "%s: %s", s.get("OUTPUT_URI"), type(exc).__name__, exc)
+            stats.inc_value("recrawl/load_failed")
+            return
+        stats.set_value("recrawl/earlier_targets", len(self.earlier_checks))
+        stats.set_value("recrawl/earlier_pages", len(self.earlier_pages))
+        stats.set_value("recrawl/earlier_bytes", self.earlier_checks.nbytes + self.earlier_pages.nbytes)
+        stats.set_value("recrawl/load_seconds", round(time.monotonic() - started, 3))
 
     # --- input
     @classmethod
@@ -102,23 +145,28 @@ class ProspectsSpider(FrontierSpider):
         return site_of(request.url) if request.kind == "page" else ""
 
     def _page_from(self, fr: FrontierRequest) -> scrapy.Request:
-        return self.page_request(fr.url, site_of(fr.url), fr.depth)
+        return self.page_request(fr.url, site_of(fr.url), fr.depth, conditional=not fr.data.get("full"))
 
     def _check_from(self, fr: FrontierRequest) -> scrapy.Request:
         return self.check_request(fr.url, fr.depth)
 
-    def page_request(self, url: str, site: str, depth: int) -> scrapy.Request:
+    def page_request(self, url: str, site: str, depth: int, conditional: bool = True) -> scrapy.Request:
         """A page of the site. URLs that name a non-HTML file (image, archive, media...) are asked with HEAD: the
-        row records that they exist and what they are, without downloading them."""
-        return scrapy.Request(
-            url,
-            method=page_method(url),
-            callback=self.parse_page,
-            errback=self.page_failed,
-            priority=-depth,
-            meta={"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
-                  "dont_redirect": True},
-        )
+        row records that they exist and what they are, without downloading them. A page the latest earlier crawl
+        archived with validators is asked conditionally (``If-None-Match``/``If-Modified-Since``): a 304 costs
+        headers, not a body, and comes back as the earlier capture (``crawler.recrawl.ConditionalPageMiddleware``).
+        ``conditional=False`` asks it in full."""
+        meta = {"kind": "page", "site": site, "depth": depth, "handle_httpstatus_list": PAGE_STATUSES,
+                "dont_redirect": True}
+        headers = {}
+        earlier = self.earlier_pages.get(url) if conditional else None
+        if earlier is not None:
+            headers = conditional_headers(earlier)
+            meta["earlier_page"] = earlier
+        if not conditional:
+            meta["frontier_data"] = {"full": 1}  # in cluster mode too
+        return scrapy.Request(url, method=page_method(url), headers=headers, callback=self.parse_page,
+                              errback=self.page_failed, priority=-depth, meta=meta, dont_filter=not conditional)
 
     # --- pages
     def count_page(self, site: str) -> int | None:
@@ -136,10 +184,11 @@ class ProspectsSpider(FrontierSpider):
         if n is not None and n > self.max_pages_per_site:
             self.crawler.stats.inc_value("pages/over_site_limit")
             return
-        self.crawler.stats.inc_value("pages/crawled")
         text = encoding = None
         if isinstance(response, TextResponse) and response.request.method != "HEAD":
             text, encoding = response.text, response.encoding
+        # A 304 came back as the earlier capture (crawler.recrawl.ConditionalPageMiddleware): the row names it.
+        unchanged = meta.get("unchanged_capture")
         fetched = Fetched(
             url=response.url,
             status=response.status,
@@ -151,8 +200,9 @@ class ProspectsSpider(FrontierSpider):
             method=response.request.method,
             text=text if self.parse_pool is None else None,  # the pool decodes the bytes itself
             encoding=encoding,
-            extra=meta.get("warc_location") or {},
+            extra={**(unchanged or meta.get("warc_location") or {}), "unchanged": bool(unchanged)},
         )
+        self.crawler.stats.inc_value("pages/crawled")
         if self.parse_pool is None:
             result = build_page(fetched, max_links=self.max_links)
         else:
@@ -257,6 +307,9 @@ class ProspectsSpider(FrontierSpider):
 
     async def check_failed(self, failure):
         request = failure.request
+        if failure.check(Reused):  # checked ok lately: carried, not asked (crawler/recrawl.py)
+            yield self.check_item(failure.value.row, fresh=False)
+            return
         try:
             row = await self.checker.finish(request.url, request.method, failure.value)
         except CheckAborted:
@@ -264,8 +317,13 @@ class ProspectsSpider(FrontierSpider):
             return
         yield self.check_item(row)
 
-    def check_item(self, row: dict) -> CheckItem:
+    def check_item(self, row: dict, fresh: bool = True) -> CheckItem:
+        """The row of one target: a fresh check continues or starts its broken streak; a carried one is counted."""
         stats = self.crawler.stats
+        if fresh:
+            row = self.earlier_checks.streak(row)
+        else:
+            stats.inc_value("checks/reused")
         stats.inc_value("checks/done")
         stats.inc_value(f"checks/{row['verdict']}")
         stats.inc_value(f"checks/reason/{row['reason']}")

@@ -115,8 +115,8 @@ class WarcArchive:
             # Kept as received: losing the capture would be worse; the original coding stays visible in the
             # record's X-Crawler-Content-Encoding header.
             self.crawler.stats.inc_value("warc/undecodable")
-        if request.meta.get("link_check"):
-            subset = "crawldiagnostics"
+        if request.meta.get("link_check") or response.status == 304:
+            subset = "crawldiagnostics"  # a 304 holds no page: ingesting warc/ still yields exactly the pages
         elif request.meta.get("dont_obey_robotstxt") and response.url.split("?", 1)[0].endswith("/robots.txt"):
             subset = "robotstxt"
         else:

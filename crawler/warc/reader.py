@@ -15,7 +15,7 @@ import logging
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import brotli
@@ -146,17 +146,22 @@ def iter_warc_responses(path: str | os.PathLike, *, stats: ReadStats | None = No
                 yield response
 
 
-def read_record(data: bytes, filename: str = "", *, max_body: int = MAX_BODY) -> ArchivedResponse | None:
-    """The HTTP response in one record's bytes, as located by a ``pages`` row's ``warc_record_offset`` and
-    ``warc_record_length`` (one gzip member); None when it holds no response. Raises ValueError on a broken record."""
+def read_record(data: bytes, filename: str = "", offset: int = 0, max_body: int = MAX_BODY) -> ArchivedResponse | None:
+    """The response held by one record's bytes (a gzip member of a ``.warc.gz`` is a record of its own), as read
+    with a ranged read at the location a ``pages`` row gives; None if they hold no whole response record. Raises
+    ``ValueError`` on a corrupt record."""
     records = ArchiveIterator(io.BytesIO(data), arc2warc=True)
-    for record in records:
-        try:
-            response, _ = _read_response(record, records, filename, "response", max_body)
-        except (StatusAndHeadersParserException, TypeError, zlib.error) as exc:
-            raise ValueError(f"{filename}: unreadable record: {exc}") from None
-        return response
-    return None
+    try:
+        record = next(records)
+        response, _ = _read_response(record, records, filename, "response", max_body)
+        records.read_to_end()
+    except StopIteration:
+        return None
+    except (StatusAndHeadersParserException, TypeError, zlib.error) as exc:
+        raise ValueError(f"{filename} at {offset}: corrupt record: {exc}") from exc
+    if response is None or record.length is None or getattr(record.raw_stream, "limit", 0) > 0:
+        return None  # not a response, or cut short
+    return replace(response, warc_record_offset=offset, warc_record_length=len(data))
 
 
 def decode_content(body: bytes, content_encoding: str | None, max_size: int) -> bytes:
