@@ -9,8 +9,12 @@ Two uses, both decided per target:
 - **persistence**: ``broken_crawls`` counts the consecutive crawls in which a target was broken (this one included)
   and ``first_seen_broken`` says since when, so outreach can wait until a resource is *persistently* dead rather
   than down for an afternoon.
+- **conditional GET**: a page the latest earlier crawl archived (its ``pages`` row points at a WARC record) with an
+  ``ETag`` or ``Last-Modified`` is asked with ``If-None-Match``/``If-Modified-Since`` (RFC 9110 §13.1); a 304
+  comes back as that record (:class:`ConditionalPageMiddleware`), so a weekly recrawl of a stable site costs
+  headers, not bodies, and still gives every page's rows and follows its links.
 
-What is loaded, and when: once per worker, at spider open (every cluster worker loads its own copy: the state is
+What is loaded, and when: once per worker, at spider open (``ProspectsSpider.load_earlier``) (every cluster worker loads its own copy: the state is
 read-only and the shared dupefilter already makes each target checked by one worker). One DuckDB query reads the
 ``checks`` table of the latest earlier crawl (any verdict: the newest word on a target wins, so an ``unknown`` there
 hides an older ``ok``) and of the older crawls whose part files were written within ``CHECK_MAX_AGE`` (a partition
