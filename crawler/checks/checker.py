@@ -34,22 +34,23 @@ BODY_RANGE = 256 * 1024
 class CheckPolicy:
     """Settings of the checker (``CHECK_*``)."""
 
-    timeout: float = 15.0
-    retries: int = 2  # extra attempts for 5xx, 429, timeouts and resolver errors
-    backoff: float = 1.0  # first backoff in seconds, doubled each retry
-    retry_after_max: float = 60.0  # never wait longer than this for one Retry-After
-    max_redirects: int = 10
-    maxsize: int = 4 * 1024 * 1024  # bytes of a GET body we accept
+    timeout: float
+    retries: int  # extra attempts for 5xx, 429, timeouts and resolver errors
+    backoff: float  # first backoff in seconds, doubled each retry
+    retry_after_max: float  # never wait longer than this for one Retry-After
+    max_redirects: int
+    maxsize: int  # bytes of a GET body we accept
 
     @classmethod
     def from_settings(cls, settings) -> CheckPolicy:
+        """From ``CHECK_*`` (their defaults live in ``crawler/settings.py`` only)."""
         return cls(
-            timeout=settings.getfloat("CHECK_TIMEOUT", cls.timeout),
-            retries=settings.getint("CHECK_RETRIES", cls.retries),
-            backoff=settings.getfloat("CHECK_BACKOFF", cls.backoff),
-            retry_after_max=settings.getfloat("CHECK_RETRY_AFTER_MAX", cls.retry_after_max),
-            max_redirects=settings.getint("CHECK_MAX_REDIRECTS", cls.max_redirects),
-            maxsize=settings.getint("CHECK_MAXSIZE", cls.maxsize),
+            timeout=settings.getfloat("CHECK_TIMEOUT"),
+            retries=settings.getint("CHECK_RETRIES"),
+            backoff=settings.getfloat("CHECK_BACKOFF"),
+            retry_after_max=settings.getfloat("CHECK_RETRY_AFTER_MAX"),
+            max_redirects=settings.getint("CHECK_MAX_REDIRECTS"),
+            maxsize=settings.getint("CHECK_MAXSIZE"),
         )
 
 
