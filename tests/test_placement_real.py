@@ -19,7 +19,7 @@ FLOORS = {
 @pytest.fixture(scope="module")
 def tallies():
     if pages_dir() is None:
-        pytest.skip("real pages missing: set LINKPROSPECTOR_PAGES or put shared/data/pages beside the clone")
+        pytest.skip("real pages missing: set LINKPROSPECTOR_PAGES (tests/realpages/README.md)")
     from tests.realpages.evaluate import evaluate
 
     return evaluate()

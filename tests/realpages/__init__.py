@@ -1,7 +1,8 @@
 """Real pages labelled by region: loading them, deriving each link's expected region, and the held-out split.
 
-The pages live outside the repository (``/work/shared/data/pages`` or ``$LINKPROSPECTOR_PAGES``; CI has
-``../shared`` beside the clone): only labels are stored here, in ``labels.json``. See ``README.md``.
+The pages are public test corpora kept outside the repository (trafilatura's ``tests/cache`` and Zyte's
+article-extraction-benchmark, github.com/adbar/trafilatura and github.com/scrapinghub/article-extraction-benchmark),
+found through ``$LINKPROSPECTOR_PAGES``: only labels are stored here, in ``labels.json``. See ``README.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ REGIONS_LABELLED = ("content", "navigation", "header", "footer", "sidebar", "com
 
 
 def pages_dir() -> Path | None:
-    """Where the real pages are: ``$LINKPROSPECTOR_PAGES``, else ``../shared/data/pages`` beside the clone."""
+    """Where the real pages are: ``$LINKPROSPECTOR_PAGES``, else the corpus folder CI places beside the clone."""
     candidates = [os.environ.get("LINKPROSPECTOR_PAGES"), REPO.parent / "shared" / "data" / "pages"]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():

@@ -83,7 +83,7 @@ def in_main_text(anchor, meta: dict) -> bool | None:
 def evaluate(part: str | None = None, main_content: bool = True) -> dict[str, Tally]:
     root = pages_dir()
     if root is None:
-        raise FileNotFoundError("real pages not found: set LINKPROSPECTOR_PAGES or put ../shared/data/pages beside the clone")
+        raise FileNotFoundError("real pages not found: set LINKPROSPECTOR_PAGES to the folder of the two corpora (tests/realpages/README.md)")
     meta_all = page_meta(root)
     tallies = {"tuning": Tally(), "held-out": Tally()}
     for spec in json.loads(LABELS.read_text())["pages"]:
