@@ -8,12 +8,19 @@ is the fastest way to get a crawler banned, so we claim the slot before scheduli
 Slots also keep a host's robots.txt ``Crawl-delay`` (``crawl_delays``, filled by ``crawler/politeness.py``) when
 Scrapy drops an idle slot and creates it again.
 ``tests/test_politeness.py`` checks the limit against a server that counts concurrent requests.
+
+``gates`` see each request as it leaves its slot's queue and each outcome before the slot's next request leaves:
+``refuse(request)`` may return an exception instead of sending it (the exception reaches the errback),
+``answered(request, response)`` and ``failed(request, exc)`` learn from the outcome. The memory of dead hosts
+(``crawler/checks/hostmemory.py``) is such a gate: learning in the errback would be too late, the next queued
+request of the same host is already on its way by then.
 """
 
 from __future__ import annotations
 
 from time import monotonic
 
+from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
@@ -23,6 +30,7 @@ class PoliteDownloader(Downloader):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.crawl_delays: dict[str, float] = {}
+        self.gates: list = []  # objects with refuse(request), answered(request, response), failed(request, exc)
 
     def _get_slot(self, request, spider=None):
         key, slot = super()._get_slot(request)
@@ -49,3 +57,21 @@ class PoliteDownloader(Downloader):
             if delay:
                 self._process_queue(slot)
                 break
+
+    async def _download(self, slot: Slot, request):
+        for gate in self.gates:
+            if (refusal := gate.refuse(request)) is not None:
+                slot.transferring.discard(request)  # claimed in _process_queue
+                self._process_queue(slot)
+                self.signals.send_catch_log(signal=signals.request_left_downloader, request=request,
+                                            spider=self.crawler.spider)
+                raise refusal
+        try:
+            response = await super()._download(slot, request)
+        except Exception as exc:  # the slot's next request is scheduled, not yet sent: the gates learn first
+            for gate in self.gates:
+                gate.failed(request, exc)
+            raise
+        for gate in self.gates:
+            gate.answered(request, response)
+        return response

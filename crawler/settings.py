@@ -40,6 +40,11 @@ ROBOTSTXT_UNREACHABLE_RETRY = 600  # seconds a host stays disallowed after its r
 CRAWL_DELAY_MAX = 30  # robots.txt Crawl-delay is honoured up to this many seconds (crawler/politeness.py)
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_TIMEOUT = 30
+# The TCP connect alone (crawler/connecttimeout.py): a live host completes a handshake in a round trip, a host that
+# drops our SYN is known after this many seconds instead of DOWNLOAD_TIMEOUT. 0 = the whole DOWNLOAD_TIMEOUT (stock).
+DOWNLOAD_CONNECT_TIMEOUT = 10
+DOWNLOAD_HANDLERS = {"http": "crawler.connecttimeout.ConnectTimeoutHandler",
+                     "https": "crawler.connecttimeout.ConnectTimeoutHandler"}
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # Scrapy's default is 1 GiB; a page bigger than this is not a page
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
@@ -64,11 +69,16 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 # --- link checks (crawler/checks/checker.py)
 CHECK_TIMEOUT = 15
+CHECK_CONNECT_TIMEOUT = 5  # seconds for a check's TCP connect (never more than CHECK_TIMEOUT)
 CHECK_RETRIES = 2
 CHECK_BACKOFF = 1.0
 CHECK_RETRY_AFTER_MAX = 60
 CHECK_MAX_REDIRECTS = 10
 CHECK_MAXSIZE = 4 * 1024 * 1024
+# A host whose attempts time out (or are refused) this many times in a row is answered from memory for
+# CHECK_HOST_MEMORY seconds: its other targets get the verdict it earned without waiting (crawler/checks/hostmemory.py)
+CHECK_HOST_FAILURES = 2  # 0 = wait out every target
+CHECK_HOST_MEMORY = 600
 # A target checked ok within this many seconds in an earlier crawl of the same lake (OUTPUT_URI) is not asked again:
 # its row is carried (reused). 0 = ask every target. Broken and unknown targets are always asked (crawler/recrawl.py).
 CHECK_MAX_AGE = 7 * 24 * 3600

@@ -22,6 +22,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.checks import verdict as v
+from crawler.checks.hostmemory import HostGate, HostMemory, HostRemembered
 from crawler.extract.page import UnparseablePage, collapse, decode_html, is_html, page_facts, parse_html
 from crawler.extract.record import header_dict
 from crawler.urls import host_of, registered_domain, resolve_href
@@ -35,22 +36,28 @@ class CheckPolicy:
     """Settings of the checker (``CHECK_*``)."""
 
     timeout: float
+    connect_timeout: float  # seconds for the TCP connect alone (crawler/connecttimeout.py); 0: all of ``timeout``
     retries: int  # extra attempts for 5xx, 429, timeouts and resolver errors
     backoff: float  # first backoff in seconds, doubled each retry
     retry_after_max: float  # never wait longer than this for one Retry-After
     max_redirects: int
     maxsize: int  # bytes of a GET body we accept
+    host_failures: int  # timeouts or refusals in a row before a host is answered from memory (0: never)
+    host_memory: float  # seconds a host stays remembered
 
     @classmethod
     def from_settings(cls, settings) -> CheckPolicy:
         """From ``CHECK_*`` (their defaults live in ``crawler/settings.py`` only)."""
         return cls(
             timeout=settings.getfloat("CHECK_TIMEOUT"),
+            connect_timeout=settings.getfloat("CHECK_CONNECT_TIMEOUT"),
             retries=settings.getint("CHECK_RETRIES"),
             backoff=settings.getfloat("CHECK_BACKOFF"),
             retry_after_max=settings.getfloat("CHECK_RETRY_AFTER_MAX"),
             max_redirects=settings.getint("CHECK_MAX_REDIRECTS"),
             maxsize=settings.getint("CHECK_MAXSIZE"),
+            host_failures=settings.getint("CHECK_HOST_FAILURES"),
+            host_memory=settings.getfloat("CHECK_HOST_MEMORY"),
         )
 
 
@@ -64,6 +71,7 @@ class _Check:
     attempts: int = 1
     retries: int = 0
     head_ok: bool = False  # HEAD already answered 2xx: a failing verification GET cannot make it broken
+    last_error: str | None = None  # how the last attempt sent failed
 
 
 class CheckAborted(Exception):
@@ -95,12 +103,14 @@ BodyJudge = Callable[..., Awaitable[tuple[str, str, str | None]]]
 
 
 class LinkChecker:
-    def __init__(self, fetch: Fetch, policy: CheckPolicy, judge: BodyJudge | None = None):
+    def __init__(self, fetch: Fetch, policy: CheckPolicy, judge: BodyJudge | None = None,
+                 count: Callable[[str], None] | None = None):
         self.fetch = fetch
         self.policy = policy
         self.judge = judge  # judge_body elsewhere (the parse pool); None: here, on the event loop
         self.aborted = False  # set on shutdown (crawler/shutdown.py): a half-done check is given back, not judged
         self._not_before: dict[str, float] = {}  # host -> monotonic time before which we send it nothing
+        self.gate = HostGate(HostMemory(policy.host_failures, policy.host_memory), count)  # the downloader's
 
     def request_meta(self, method: str) -> dict:
         meta = {
@@ -111,6 +121,8 @@ class LinkChecker:
             "dont_obey_robotstxt": True,  # we only ask whether the resource exists, as a browser following the link would
             "download_timeout": self.policy.timeout,
         }
+        if self.policy.connect_timeout:
+            meta["download_connect_timeout"] = self.policy.connect_timeout
         if method == "GET":
             meta["download_maxsize"] = self.policy.maxsize
         return meta
@@ -153,6 +165,8 @@ class LinkChecker:
     async def finish(self, url: str, method: str, first: Response | Exception) -> dict:
         """Carry a check from the answer to its first request to a ``checks`` row."""
         check = _Check(url=url, method=method, current=url)
+        if isinstance(first, HostRemembered):  # the first request never left (crawler/checks/hostmemory.py)
+            check.attempts = 0
         verdict, reason, status, error = await self._run(check, first)
         return {
             "url": url,
@@ -194,11 +208,22 @@ class LinkChecker:
         p = self.policy
         while True:
             if isinstance(outcome, Exception):
-                verdict, reason, retryable = v.failure_reason(outcome, host_of(check.current))
-                error = f"{type(outcome).__name__}: {outcome}"[:500]
                 if check.head_ok:
                     return v.OK, "ok", 200, None
-                if check.method == "HEAD" and reason in ("timeout", "connection_error"):
+                if isinstance(outcome, HostRemembered):  # refused by the downloader's HostGate: never sent
+                    if check.attempts:
+                        check.attempts -= 1
+                    known = outcome.remembered
+                    said = known.error(time.monotonic())
+                    return known.verdict, known.reason, None, f"{check.last_error}; then {said}"[:500] if check.last_error else said
+                host = host_of(check.current)
+                verdict, reason, retryable = v.failure_reason(outcome, host)
+                error = f"{type(outcome).__name__}: {outcome}"[:500]
+                connect_timeout = reason == "timeout" and v.is_connect_timeout(outcome)
+                if connect_timeout:  # nobody answered the SYN: the row says which timeout it was
+                    error = f"connect timeout: {error}"[:500]
+                check.last_error = error
+                if check.method == "HEAD" and reason in ("timeout", "connection_error") and not connect_timeout:
                     outcome = await self._send(check, "GET")  # some servers mishandle HEAD
                     continue
                 if retryable and check.retries < p.retries:

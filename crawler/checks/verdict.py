@@ -206,6 +206,15 @@ def failure_reason(exc: BaseException, host: str = "") -> tuple[str, str, bool]:
     return UNKNOWN, "connection_error", True
 
 
+def is_connect_timeout(exc: BaseException) -> bool:
+    """The TCP connect timed out (nobody answered our SYN): Twisted's ``TimeoutError`` under Scrapy's
+    ``DownloadTimeoutError`` (crawler/connecttimeout.py). A timeout while waiting for the answer has no such cause."""
+    from twisted.internet.error import TCPTimedOutError
+    from twisted.internet.error import TimeoutError as TxTimeout
+
+    return any(isinstance(e, (TxTimeout, TCPTimedOutError)) for e in _causes(exc))
+
+
 def is_decompression_bomb(exc: BaseException) -> bool:
     """Scrapy's HttpCompressionMiddleware refused a body that grew past ``DOWNLOAD_MAXSIZE`` while being
     decompressed (an ``IgnoreRequest`` caused by its ``_DecompressionMaxSizeExceeded``, Scrapy 2.19)."""

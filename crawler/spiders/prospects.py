@@ -101,9 +101,20 @@ class ProspectsSpider(FrontierSpider):
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
                                      CheckPolicy.from_settings(crawler.settings),
-                                     judge=spider.parse_pool.judge_body if spider.parse_pool else None)
+                                     judge=spider.parse_pool.judge_body if spider.parse_pool else None,
+                                     count=lambda key: crawler.stats.inc_value(key))
         crawler.signals.connect(spider.load_earlier, signal=signals.spider_opened)
+        crawler.signals.connect(spider.refuse_remembered_hosts, signal=signals.engine_started)
         return spider
+
+    def refuse_remembered_hosts(self) -> None:
+        """Checks of hosts learned dead are refused as they leave the downloader's queue (crawler/downloader.py)."""
+        downloader = self.crawler.engine.downloader
+        if hasattr(downloader, "gates"):
+            downloader.gates.append(self.checker.gate)
+        else:
+            self.logger.warning("DOWNLOADER %s has no gates: hosts that never answer are waited out target by target",
+                                type(downloader).__name__)
 
     async def load_earlier(self) -> None:
         """Read what earlier crawls of this lake know about the targets, once, before the first request (the
