@@ -37,6 +37,7 @@ def main(arg: str) -> None:
     print(f"== {relpath} held_out={is_held_out(relpath)} url={meta.get('url')} links={len(anchors)}")
     previous: list = []
     group: list = []
+    group_start = 0
 
     def flush():
         if group:
