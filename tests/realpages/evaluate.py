@@ -120,8 +120,8 @@ def labelled_pages(part: str | None = None, source: str | None = None):
 
 
 def evaluate(part: str | None = None, main_content: bool = True, source: str | None = None) -> dict[str, Tally]:
-    """Tallies of the parts (``tuning``, ``held-out``) over both sources, or over ``source``; with
-    ``by_source(...)`` the same kept per source."""
+    """Tallies of the parts (``tuning``, ``held-out``) over both sources, or over ``source`` alone (the placement
+    floors are per source: the pages of one source are not a sample of the other's sites)."""
     return _evaluate(part, main_content, source)[None]
 
 
