@@ -1,12 +1,13 @@
 """Print a page's links grouped by their container chain, for labelling: ``python -m tests.realpages.dump N``
-(the N-th page in label order) or a relative path. Shows tags, ids, classes and roles, never a prediction."""
+(the N-th page of the pages source in label order), ``warc:N`` (the N-th WARC page) or a key. Shows tags, ids,
+classes and roles, never a prediction."""
 
 from __future__ import annotations
 
 import re
 import sys
 
-from tests.realpages import all_pages, is_held_out, label_order, load_page, page_meta, pages_dir
+from tests.realpages import is_held_out, load_page, page_key, page_meta, pages_dir
 
 _DIGITS = re.compile(r"\d+")
 PLAIN = {"div", "span", "li", "ul", "ol", "p", "td", "tr", "tbody", "table", "strong", "em", "b", "i", "a", "font", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "picture"}
@@ -30,12 +31,13 @@ def describe(element) -> str | None:
 
 def main(arg: str) -> None:
     root = pages_dir()
-    relpath = label_order(all_pages(root))[int(arg)] if arg.isdigit() else arg
+    relpath = page_key(arg, root)
     meta = page_meta(root)[relpath]
     tree, anchors = load_page(root, relpath, meta.get("url"))
     print(f"== {relpath} held_out={is_held_out(relpath)} url={meta.get('url')} links={len(anchors)}")
     previous: list = []
     group: list = []
+    group_start = 0
 
     def flush():
         if group:

@@ -1,5 +1,8 @@
 """Measure placement on the labelled real pages, tuning and held-out parts apart:
-``python -m tests.realpages.evaluate [--misses] [--part tuning|held-out]``.
+``python -m tests.realpages.evaluate [--misses] [--part tuning|held-out] [--source pages|warc]``.
+
+Both sources are measured together, and each apart (``pages``: the trafilatura and Zyte corpora; ``warc``: the
+WARC records); a source whose folder is missing is left out and said so.
 
 Figures per part:
 
@@ -26,7 +29,17 @@ from dataclasses import dataclass, field
 
 from crawler.extract.page import collapse
 from crawler.extract.placement import place_links
-from tests.realpages import LABELS, expected_regions, is_held_out, load_page, page_meta, pages_dir
+from tests.realpages import (
+    LABELS,
+    SOURCES,
+    expected_regions,
+    is_held_out,
+    load_page,
+    page_meta,
+    pages_dir,
+    source_of,
+    warcs_dir,
+)
 
 BOILERPLATE = frozenset(("navigation", "header", "footer", "sidebar", "breadcrumb"))
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -80,64 +93,105 @@ def in_main_text(anchor, meta: dict) -> bool | None:
     return None
 
 
-def evaluate(part: str | None = None, main_content: bool = True) -> dict[str, Tally]:
+def available_sources() -> tuple[str, ...]:
+    """The sources whose folder is found."""
     root = pages_dir()
-    if root is None:
-        raise FileNotFoundError("real pages not found: set LINKPROSPECTOR_PAGES to the folder of the two corpora (tests/realpages/README.md)")
+    return tuple(name for name, folder in (("pages", root), ("warc", warcs_dir(root))) if folder is not None)
+
+
+def labelled_pages(part: str | None = None, source: str | None = None):
+    """Yield ``(key, part, meta, tree, anchors, expected)`` for each labelled page of the sources found (or of
+    ``source``), in ``labels.json`` order; loading only, no placement."""
+    found = available_sources()
+    wanted = [source] if source else list(SOURCES)
+    if not any(name in found for name in wanted):
+        raise FileNotFoundError("real pages not found: set LINKPROSPECTOR_PAGES (and LINKPROSPECTOR_WARCS) to the "
+                                "folders of the corpora (tests/realpages/README.md)")
+    root = pages_dir()
     meta_all = page_meta(root)
-    tallies = {"tuning": Tally(), "held-out": Tally()}
     for spec in json.loads(LABELS.read_text())["pages"]:
-        relpath = spec["page"]
-        name = "held-out" if is_held_out(relpath) else "tuning"
-        if part and name != part:
+        key = spec["page"]
+        name = "held-out" if is_held_out(key) else "tuning"
+        if (part and name != part) or source_of(key) not in wanted or source_of(key) not in found:
             continue
-        meta = meta_all[relpath]
-        tree, anchors = load_page(root, relpath, meta.get("url"))
-        expected = expected_regions(tree, anchors, spec)
+        meta = meta_all[key]
+        tree, anchors = load_page(root, key, meta.get("url"))
+        yield key, name, meta, tree, anchors, expected_regions(tree, anchors, spec)
+
+
+def evaluate(part: str | None = None, main_content: bool = True, source: str | None = None) -> dict[str, Tally]:
+    """Tallies of the parts (``tuning``, ``held-out``) over both sources, or over ``source`` alone (the placement
+    floors are per source: the pages of one source are not a sample of the other's sites)."""
+    return _evaluate(part, main_content, source)[None]
+
+
+def by_source(part: str | None = None, main_content: bool = True) -> dict[str | None, dict[str, Tally]]:
+    """``{None: both sources, "pages": ..., "warc": ...}``, each ``{"tuning": Tally, "held-out": Tally}``, in one
+    pass."""
+    return _evaluate(part, main_content, None)
+
+
+def _evaluate(part, main_content, source) -> dict[str | None, dict[str, Tally]]:
+    tallies = {name: {"tuning": Tally(), "held-out": Tally()} for name in (None, *SOURCES)}
+    for relpath, name, meta, tree, anchors, expected in labelled_pages(part, source):
         rows = place_links(tree, anchors, main_content=main_content)
-        tally = tallies[name]
-        tally.pages += 1
-        for index, (anchor, want, row) in enumerate(zip(anchors, expected, rows)):
-            if want is None:
-                continue
-            got = row["region"]
-            tally.links += 1
-            tally.correct += got == want
-            tally.confusion[(want, got)] += 1
-            if got != want:
-                tally.misses.append((relpath.split("/")[-1][:40], index, want, got, collapse(anchor.text_content())[:30]))
-            if want in BOILERPLATE:
-                tally.boilerplate += 1
-                tally.boilerplate_content += got == "content"
-            elif want == "comments":
-                tally.comments += 1
-                tally.comments_found += got == "comments"
-            elif want == "content" and main_content:
-                tally.content += 1
-                tally.content_in_main += bool(row["in_main_content"])
-                if got == "content":
-                    tally.placed_content += 1
-                    tally.placed_content_in_main += bool(row["in_main_content"])
-                if in_main_text(anchor, meta):
-                    tally.main_text += 1
-                    tally.main_text_in_main += bool(row["in_main_content"])
+        for tally in (tallies[None][name], tallies[source_of(relpath)][name]):
+            _count(tally, relpath, meta, anchors, expected, rows, main_content)
     return tallies
+
+
+def _count(tally: Tally, relpath: str, meta: dict, anchors, expected, rows, main_content: bool) -> None:
+    tally.pages += 1
+    for index, (anchor, want, row) in enumerate(zip(anchors, expected, rows)):
+        if want is None:
+            continue
+        got = row["region"]
+        tally.links += 1
+        tally.correct += got == want
+        tally.confusion[(want, got)] += 1
+        if got != want:
+            tally.misses.append((relpath.split("/")[-1][:40], index, want, got, collapse(anchor.text_content())[:30]))
+        if want in BOILERPLATE:
+            tally.boilerplate += 1
+            tally.boilerplate_content += got == "content"
+        elif want == "comments":
+            tally.comments += 1
+            tally.comments_found += got == "comments"
+        elif want == "content" and main_content:
+            tally.content += 1
+            tally.content_in_main += bool(row["in_main_content"])
+            if got == "content":
+                tally.placed_content += 1
+                tally.placed_content_in_main += bool(row["in_main_content"])
+            if in_main_text(anchor, meta):
+                tally.main_text += 1
+                tally.main_text_in_main += bool(row["in_main_content"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every misplaced link")
     parser.add_argument("--part", choices=("tuning", "held-out"))
+    parser.add_argument("--source", choices=SOURCES, help="one source only (default: both, then each apart)")
     args = parser.parse_args()
-    for name, tally in evaluate(args.part).items():
-        if not tally.pages:
-            continue
-        print(f"== {name}: {json.dumps(tally.figures())}")
-        errors = Counter({k: v for k, v in tally.confusion.items() if k[0] != k[1]})
-        print("   top confusions (labelled -> placed):", ", ".join(f"{a}->{b} {n}" for (a, b), n in errors.most_common(8)))
-        if args.misses:
-            for miss in tally.misses:
-                print("   ", *miss)
+    missing = [name for name in SOURCES if name not in available_sources()]
+    if missing:
+        print("not measured (folder not found):", ", ".join(missing))
+    if args.source:
+        results = {args.source: evaluate(args.part, source=args.source)}
+    else:
+        results = by_source(args.part)
+    for source, tallies in results.items():
+        for name, tally in tallies.items():
+            if not tally.pages:
+                continue
+            print(f"== {source or 'both sources'} {name}: {json.dumps(tally.figures())}")
+            errors = Counter({k: v for k, v in tally.confusion.items() if k[0] != k[1]})
+            print("   top confusions (labelled -> placed):",
+                  ", ".join(f"{a}->{b} {n}" for (a, b), n in errors.most_common(8)))
+            if args.misses and source is not None:
+                for miss in tally.misses:
+                    print("   ", *miss)
 
 
 if __name__ == "__main__":

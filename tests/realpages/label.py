@@ -1,16 +1,17 @@
-"""Add or replace one page's labels in ``labels.json``: ``python -m tests.realpages.label N < rules`` where each
-line of the rules is ``region: selector`` (CSS, or XPath starting with ``/``) or ``@index region`` (one link)."""
+"""Add or replace one page's labels in ``labels.json``: ``python -m tests.realpages.label N < rules`` (``N``,
+``warc:N`` or a key, as for ``dump``) where each line of the rules is ``region: selector`` (CSS, or XPath starting
+with ``/``) or ``@index region`` (one link)."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from tests.realpages import LABELS, REGIONS_LABELLED, all_pages, label_order, pages_dir
+from tests.realpages import LABELS, REGIONS_LABELLED, page_key, pages_dir
 
 
 def main(arg: str) -> None:
-    relpath = label_order(all_pages(pages_dir()))[int(arg)] if arg.isdigit() else arg
+    relpath = page_key(arg, pages_dir())
     rules, links = [], {}
     for line in sys.stdin.read().splitlines():
         line = line.strip()
