@@ -22,7 +22,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.checks import verdict as v
-from crawler.checks.hostmemory import HostGate, HostMemory, HostRemembered
+from crawler.checks.hostmemory import HostGate, HostMemory, HostRemembered, endpoint
 from crawler.extract.page import UnparseablePage, collapse, decode_html, is_html, page_facts, parse_html
 from crawler.extract.record import header_dict
 from crawler.urls import host_of, registered_domain, resolve_href
@@ -143,6 +143,9 @@ class LinkChecker:
         check.attempts += 1
         try:
             return await self.fetch(self.make_request(check.current, method))
+        except HostRemembered as exc:  # the downloader's HostGate did not send it
+            check.attempts -= 1
+            return exc
         except Exception as exc:  # a network failure is an answer too
             return exc
 
@@ -150,6 +153,8 @@ class LinkChecker:
         """Wait (Retry-After for the whole host, else exponential backoff) and send again."""
         backoff = self.policy.backoff * (2 ** check.retries)
         check.retries += 1
+        if remembered := self.gate.memory.recall(endpoint(check.current), time.monotonic()):
+            return HostRemembered(host_of(check.current), remembered)  # the host earned its verdict: no waiting
         if wait is not None:
             self._hold_host(check.current, wait)
         elif not self.aborted:
@@ -210,9 +215,7 @@ class LinkChecker:
             if isinstance(outcome, Exception):
                 if check.head_ok:
                     return v.OK, "ok", 200, None
-                if isinstance(outcome, HostRemembered):  # refused by the downloader's HostGate: never sent
-                    if check.attempts:
-                        check.attempts -= 1
+                if isinstance(outcome, HostRemembered):  # the host is remembered dead: not (or no longer) asked
                     known = outcome.remembered
                     said = known.error(time.monotonic())
                     return known.verdict, known.reason, None, f"{check.last_error}; then {said}"[:500] if check.last_error else said
