@@ -1,10 +1,11 @@
 """Write every item into the data lake as Parquet, one directory per table and crawl, committed at intervals.
 
 Layout: ``<OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet`` (Common Crawl's partitioning, so
-DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Rows are buffered (as Arrow batches, ~4x smaller than
-dicts) and *committed* every ``PARQUET_COMMIT_INTERVAL`` seconds, when a table holds ``PARQUET_ROWS_PER_FILE``
-rows, when a cluster worker goes idle, and at the end: each commit writes one new part per table, zstd-compressed
-and sorted by the table's key, as ``_part-...parquet.tmp``, then renames it. A crash leaves at most a
+DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Rows (each its table's record, ``schemas/records.py``) are
+buffered as Arrow batches (~3x smaller than the records) and *committed* every ``PARQUET_COMMIT_INTERVAL`` seconds,
+when a table holds ``PARQUET_ROWS_PER_FILE`` rows, when a cluster worker goes idle, and at the end: each commit
+writes one new part per table, zstd-compressed and sorted by the table's key, as ``_part-...parquet.tmp``, then
+renames it. A crash leaves at most a
 ``_``-prefixed temporary file, which no reader globbing ``*.parquet`` (nor ``pyarrow.dataset``) picks up, never a
 half-written part; a kill loses at most the rows since the last commit.
 
