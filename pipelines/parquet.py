@@ -46,8 +46,8 @@ from schemas.records import RECORDS, CrawlStatsRow, Row
 logger = logging.getLogger(__name__)
 
 # What converting a row that does not fit its table raises: a value of the wrong type or range (Arrow), or a row
-# that is not the table's record.
-UNFIT = (pa.ArrowException, TypeError, ValueError, OverflowError)
+# that is not the table's record (AttributeError: a record whose field was deleted).
+UNFIT = (pa.ArrowException, TypeError, ValueError, OverflowError, AttributeError)
 
 
 class PartWriter:
