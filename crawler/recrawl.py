@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 from crawler.lake import Lake
 from crawler.urls import host_of, registered_domain
+from schemas.records import CheckRow
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class EarlierChecks(ByUrl):
         self.latest = latest  # the crawl id whose broken rows continue into this crawl's streaks
         self.cutoff = cutoff  # ok rows checked before this are not reused (None: reuse is off)
 
-    def reusable(self, url: str, now: datetime | None = None) -> dict | None:
+    def reusable(self, url: str, now: datetime | None = None) -> CheckRow | None:
         """The ``checks`` row to carry into this crawl for ``url`` instead of asking it again, or None: only a
         target judged ``ok`` within ``CHECK_MAX_AGE`` is reused (the earlier row as it was, ``reused`` true)."""
         if self.cutoff is None:
@@ -123,28 +124,25 @@ class EarlierChecks(ByUrl):
         if earlier is None or earlier["verdict"] != "ok" or earlier["checked_at"] < self.cutoff:
             return None
         host = host_of(url)
-        return {
-            "url": url, "url_host_name": host, "url_host_registered_domain": registered_domain(host),
-            "verdict": "ok", "reason": "ok", "http_status": earlier["http_status"],
-            "final_url": earlier["final_url"] or url, "redirect_chain": earlier["redirect_chain"] or [],
-            "method": earlier["method"], "attempts": earlier["attempts"], "error": None,
-            "checked_at": earlier["checked_at"], "elapsed_ms": earlier["elapsed_ms"],
-            "reused": True, "first_seen_broken": None, "broken_crawls": 0,
-        }
+        return CheckRow(
+            url=url, url_host_name=host, url_host_registered_domain=registered_domain(host),
+            verdict="ok", reason="ok", http_status=earlier["http_status"],
+            final_url=earlier["final_url"] or url, redirect_chain=earlier["redirect_chain"] or [],
+            method=earlier["method"], attempts=earlier["attempts"], error=None,
+            checked_at=earlier["checked_at"], elapsed_ms=earlier["elapsed_ms"],
+            reused=True, first_seen_broken=None, broken_crawls=0,
+        )
 
-    def streak(self, row: dict) -> dict:
-        """``row`` (a fresh check of this crawl) with ``reused``, ``first_seen_broken`` and ``broken_crawls``: a
-        broken target that was broken in the latest earlier crawl too continues that streak."""
-        row = {**row, "reused": False, "first_seen_broken": None, "broken_crawls": 0}
-        if row["verdict"] != "broken":
-            return row
-        earlier = self.get(row["url"])
+    def streak(self, row: CheckRow) -> CheckRow:
+        """``row`` (a fresh check of this crawl) with its ``reused``, ``first_seen_broken`` and ``broken_crawls``:
+        a broken target that was broken in the latest earlier crawl too continues that streak."""
+        if row.verdict != "broken":
+            return replace(row, reused=False, first_seen_broken=None, broken_crawls=0)
+        earlier = self.get(row.url)
         if earlier is not None and earlier["verdict"] == "broken":
-            row["first_seen_broken"] = earlier["first_seen_broken"]
-            row["broken_crawls"] = earlier["broken_crawls"] + 1
-        else:
-            row["first_seen_broken"], row["broken_crawls"] = row["checked_at"], 1
-        return row
+            return replace(row, reused=False, first_seen_broken=earlier["first_seen_broken"],
+                           broken_crawls=earlier["broken_crawls"] + 1)
+        return replace(row, reused=False, first_seen_broken=row.checked_at, broken_crawls=1)
 
 
 def earlier_crawls(lake: Lake, current: str, max_age: float, now: float | None = None) -> tuple[str | None, list[str]]:
@@ -259,8 +257,8 @@ def read_earlier_capture(lake: Lake, location: dict):
 class Reused(Exception):  # not an error: the errback's sign that the row was carried, not asked
     """Raised for a check request whose target need not be asked again: carries the row to write instead."""
 
-    def __init__(self, row: dict):
-        super().__init__(row["url"])
+    def __init__(self, row: CheckRow):
+        super().__init__(row.url)
         self.row = row
 
 

@@ -1,10 +1,11 @@
 """Write every item into the data lake as Parquet, one directory per table and crawl, committed at intervals.
 
 Layout: ``<OUTPUT_URI>/<table>/crawl=<CRAWL_ID>/part-<WORKER_ID>-<seq>.parquet`` (Common Crawl's partitioning, so
-DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Rows are buffered (as Arrow batches, ~4x smaller than
-dicts) and *committed* every ``PARQUET_COMMIT_INTERVAL`` seconds, when a table holds ``PARQUET_ROWS_PER_FILE``
-rows, when a cluster worker goes idle, and at the end: each commit writes one new part per table, zstd-compressed
-and sorted by the table's key, as ``_part-...parquet.tmp``, then renames it. A crash leaves at most a
+DuckDB, Spark and ``pyarrow.dataset`` prune by crawl). Rows (each its table's record, ``schemas/records.py``) are
+buffered as Arrow batches (~3x smaller than the records) and *committed* every ``PARQUET_COMMIT_INTERVAL`` seconds,
+when a table holds ``PARQUET_ROWS_PER_FILE`` rows, when a cluster worker goes idle, and at the end: each commit
+writes one new part per table, zstd-compressed and sorted by the table's key, as ``_part-...parquet.tmp``, then
+renames it. A crash leaves at most a
 ``_``-prefixed temporary file, which no reader globbing ``*.parquet`` (nor ``pyarrow.dataset``) picks up, never a
 half-written part; a kill loses at most the rows since the last commit.
 
@@ -40,8 +41,14 @@ from crawler.frontier.ledger import Ledger, current
 from crawler.lake import Lake, open_lake
 from crawler.runinfo import crawl_id, worker_id
 from schemas import SORT_KEYS, schema_for
+from schemas.records import RECORDS, CrawlStatsRow, Row
 
 logger = logging.getLogger(__name__)
+
+# What converting a row that does not fit its table raises: a value of the wrong type or range (Arrow), or a row
+# that is not the table's record (AttributeError: a record whose field was deleted).
+UNFIT = (pa.ArrowException, TypeError, ValueError, OverflowError, AttributeError)
+
 
 class PartWriter:
     """The uncommitted rows of one table in one worker, and the part files they become."""
@@ -51,12 +58,13 @@ class PartWriter:
     def __init__(self, table: str, lake: Lake, directory: str, worker: str, *, row_group_size: int, compression: str):
         self.table = table
         self.schema = schema_for(table)
+        self.record = RECORDS[table]
         self.lake = lake
         self.directory = directory  # relative to the lake root
         self.worker = worker
         self.row_group_size = row_group_size
         self.compression = compression
-        self.buffer: list[dict] = []
+        self.buffer: list[Row] = []
         self.batches: list[pa.RecordBatch] = []
         self.pending = 0  # rows not yet committed
         self.seq = 0
@@ -64,7 +72,7 @@ class PartWriter:
         self.rejected = 0  # rows that did not fit the schema (logged one by one)
         self.unsealed: str | None = None  # a temporary file no commit record names yet: garbage if we die now
 
-    def add(self, rows: list[dict]) -> None:
+    def add(self, rows: list[Row]) -> None:
         self.buffer.extend(rows)
         self.pending += len(rows)
         if len(self.buffer) >= self.BATCH:
@@ -74,11 +82,23 @@ class PartWriter:
         if not self.buffer:
             return
         try:
-            batch = pa.RecordBatch.from_pylist(self.buffer, schema=self.schema)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            batch = self._to_batch(self.buffer)
+        except UNFIT:
             batch = self._salvage()
         self.batches.append(batch)
         self.buffer = []
+
+    def _to_batch(self, rows: list[Row]) -> pa.RecordBatch:
+        """The rows as one batch, read column by column from the table's record (``schemas/records.py``); what
+        ``from_pylist`` would make of the same rows as dicts, without a dict per row."""
+        if not rows:
+            return pa.RecordBatch.from_pylist([], schema=self.schema)
+        record = self.record
+        for row in rows:
+            if type(row) is not record:  # a dict, or another table's record: its fields are not this table's
+                raise TypeError(f"a {type(row).__name__} is not a {record.__name__}")
+        return pa.RecordBatch.from_arrays([list(column) for column in zip(*map(record.VALUES, rows))],
+                                          schema=self.schema)
 
     def _salvage(self) -> pa.RecordBatch:
         """Some row does not fit the schema: keep every row that does, log and count each one that does not (one
@@ -86,15 +106,15 @@ class PartWriter:
         good = []
         for row in self.buffer:
             try:
-                pa.RecordBatch.from_pylist([row], schema=self.schema)
-            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+                self._to_batch([row])
+            except UNFIT as exc:
                 self.rejected += 1
                 self.pending -= 1
                 logger.error("%s row dropped, it does not fit schema v%s (%s): %.300r", self.table,
                              self.schema.metadata.get(b"linkprospector.schema_version", b"?").decode(), exc, row)
             else:
                 good.append(row)
-        return pa.RecordBatch.from_pylist(good, schema=self.schema)
+        return self._to_batch(good)
 
     def _next_name(self) -> str:
         while True:
@@ -163,7 +183,7 @@ class ParquetPipeline:
         self.crawler = crawler
         self.writers: dict[str, PartWriter] = {}
         self.lake: Lake | None = None
-        self.held: dict[str, list[tuple[str, list[dict]]]] = {}  # lease -> rows of a request being processed
+        self.held: dict[str, list[tuple[str, list[Row]]]] = {}  # lease -> rows of a request being processed
         self.finished: list[str] = []  # leases whose rows are in the writers, ended by the next commit
         self.lock = asyncio.Lock()  # one commit at a time
         self.pending_commit: asyncio.Task | None = None
@@ -350,14 +370,14 @@ class ParquetPipeline:
         self._add([("crawl_stats", [self._run_stats()])])
         await self.commit()
 
-    def _run_stats(self) -> dict:
+    def _run_stats(self) -> CrawlStatsRow:
         """This worker's run as one ``crawl_stats`` row, committed with its last rows (so a finished crawl's
         figures are in the lake, one row per worker run)."""
         stats = self.crawler.stats.get_stats()
-        return {"worker": self.worker, "spider": self.crawler.spider.name, "started_at": stats.get("start_time"),
-                "finished_at": datetime.now(UTC), "pages": stats.get("pages/crawled", 0),
-                "checks": stats.get("checks/done", 0), "broken": stats.get("checks/broken", 0),
-                "links": stats.get("links/found", 0), "stats": {k: str(v) for k, v in sorted(stats.items())}}
+        return CrawlStatsRow(worker=self.worker, spider=self.crawler.spider.name, started_at=stats.get("start_time"),
+                             finished_at=datetime.now(UTC), pages=stats.get("pages/crawled", 0),
+                             checks=stats.get("checks/done", 0), broken=stats.get("checks/broken", 0),
+                             links=stats.get("links/found", 0), stats={k: str(v) for k, v in sorted(stats.items())})
 
 
 def own_temporary(name: str, worker: str) -> bool:

@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 def place_item(item: PageItem, rules, main_content: bool) -> None:
     """Fill the placement columns of the item's link rows from its tree (raises if the page cannot be placed).
     The spider's parse pool calls it too (``crawler/parsepool.py``)."""
-    placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page["url"]))
+    placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page.url))
     for row, placement in zip(item.links, placed):
-        row.update(placement)
+        for column, value in placement.items():  # a name that is no links column fails here (a slotted record)
+            setattr(row, column, value)
 
 
 class PlacementPipeline:
@@ -59,7 +60,7 @@ class PlacementPipeline:
         try:
             place_item(item, self.rules, self.main_content)
         except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
-            logger.exception("placement failed on %s", item.page.get("url"))
+            logger.exception("placement failed on %s", item.page.url)
             self.crawler.stats.inc_value("placement/failed")
 
     async def process_item(self, item):

@@ -28,9 +28,12 @@ from crawler.backlinks.robots import directives, is_nofollow_page, is_noindex
 from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.dns import NXDomainError
+from crawler.lake import LocalLake
 from crawler.reports.backlinks_diff import backlinks_diff, crawl_order
 from crawler.reports.lake import LakeError
+from pipelines.parquet import PartWriter
 from schemas import schema_for
+from tests.records import link_row
 
 
 # --- targets
@@ -187,9 +190,11 @@ NO_EXPECTATION = {"line": 2, "target": "https://shop.com/", "expected_anchor": N
 
 
 def link(ordinal=0, rel=(), anchor="Garden shop", region="content", in_main=True, url="https://shop.com/"):
-    return {"target_url": url, "anchor_text": anchor, "rel": list(rel), "ordinal": ordinal, "region": region,
-            "in_main_content": in_main, "link_type": "text", "xpath": f"/html/body/a[{ordinal + 1}]",
-            "text_before": "before", "text_after": "after"}
+    return link_row(source_url=PAGE.url, source_site="blog.com", target_url=url, target_host="shop.com",
+                    target_site="shop.com", anchor_text=anchor, rel=list(rel), nofollow="nofollow" in rel,
+                    sponsored="sponsored" in rel, ugc="ugc" in rel, ordinal=ordinal, region=region,
+                    in_main_content=in_main, xpath=f"/html/body/a[{ordinal + 1}]", text_before="before",
+                    text_after="after")
 
 
 def expect(**kwargs):
@@ -235,7 +240,7 @@ def test_a_link_on_a_page_search_engines_drop_is_lost(changes, reason):
     page = replace(PAGE, **changes)
     decision = decide(NO_EXPECTATION, page, [link(rel=["nofollow"])])
     assert (decision.state, decision.reason) == (LOST, reason)
-    assert decision.flags == ("nofollow",) and decision.link["target_url"] == "https://shop.com/"  # still described
+    assert decision.flags == ("nofollow",) and decision.link.target_url == "https://shop.com/"  # still described
 
 
 def test_a_missing_link_is_lost_and_says_why():
@@ -296,7 +301,7 @@ def test_failures(exc, outcome):
 
 
 # --- rows
-def test_rows_fit_the_schema_and_describe_the_link():
+def test_rows_fit_the_schema_and_describe_the_link(tmp_path):
     checked = datetime(2026, 3, 1, tzinfo=UTC)
     page = replace(PAGE, x_robots_tags=("noarchive", "googlebot: nosnippet"))
     rows = [
@@ -306,8 +311,11 @@ def test_rows_fit_the_schema_and_describe_the_link():
     ]
     item = BacklinksItem(rows)
     assert item.rows_by_table() == {"backlinks": rows}
-    table = pa.Table.from_pylist(rows, schema=schema_for("backlinks"))
-    first, second = table.to_pylist()
+    writer = PartWriter("backlinks", LocalLake(tmp_path), "b", "w", row_group_size=10, compression="zstd")
+    writer.add(rows)
+    table = pq.read_table(tmp_path / writer.commit())
+    assert writer.rejected == 0 and table.schema.equals(schema_for("backlinks"))
+    first, second = table.to_pylist()  # sorted by source_url: blog.com, gone.com
     assert (first["link_state"], first["flags"], first["rel"], first["found_url"]) == (DEGRADED, ["nofollow", "rel_changed"], ["nofollow"], "https://shop.com/")
     assert first["x_robots_tag"] == "noarchive, googlebot: nosnippet" and first["expected_rel"] == ""
     assert (second["link_state"], second["reason"], second["matches"], second["found_url"]) == (UNVERIFIED, "robots_disallowed", 0, None)

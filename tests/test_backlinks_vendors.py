@@ -18,6 +18,7 @@ from crawler.backlinks.inputs import InputFileError, read_input
 from crawler.backlinks.risk import Thresholds, hidden_by, link_risk, page_language, page_signals, template_hash
 from crawler.backlinks.vendors import detect, header_key, sniff_delimiter, sniff_encoding
 from tests.crawling import REPO
+from tests.records import link_row
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backlinks"
 SHOP = "domain:my-garden-shop.com"
@@ -184,7 +185,7 @@ def test_page_language_and_template():
 
 
 def test_link_risk_counts_and_thresholds():
-    links = [{"external": True, "target_site": f"s{i % 3}.com", "sponsored": i < 2} for i in range(5)]
+    links = [link_row(target_site=f"s{i % 3}.com", sponsored=i < 2) for i in range(5)]
     signals = page_signals(tree('<html lang="fr"><body></body></html>'), links, {})
     assert (signals.outbound_links, signals.linked_domains, signals.sponsored_links, signals.language) == (5, 3, 2, "fr")
     risk = link_risk("https://spam.top/p", Thresholds(4, 2, 1, ("en",)), signals, meta_robots="noindex",

@@ -8,6 +8,7 @@ import pytest
 
 from crawler.extract.contacts import emails_of, extract_contacts, page_kind, social_profile
 from crawler.extract.record import Fetched, build_page
+from tests.records import link_row
 
 
 @pytest.mark.parametrize(("href", "expected"), [
@@ -78,7 +79,7 @@ def test_a_page_gives_its_contacts_once_each_through_build_page():
     when = datetime(2026, 1, 2, tzinfo=UTC)
     result = build_page(Fetched("https://gardening-notes.com/tomatoes", 200, {"content-type": "text/html"}, PAGE,
                                 when, "gardening-notes.com"))
-    got = {(r["kind"], r["value"], r["network"]) for r in result.item.contacts}
+    got = {(r.kind, r.value, r.network) for r in result.item.contacts}
     assert got == {
         ("email", "editor@gardening-notes.com", None),
         ("contact_page", "https://gardening-notes.com/kontakt/", None),
@@ -88,12 +89,12 @@ def test_a_page_gives_its_contacts_once_each_through_build_page():
         ("social", "https://www.facebook.com/gardeningnotes", "facebook"),
     }  # another site's contact page and a share button are not this site's contacts
     row = result.item.contacts[0]
-    assert (row["site"], row["source_url"], row["fetched_at"], row["label"]) == (
+    assert (row.site, row.source_url, row.fetched_at, row.label) == (
         "gardening-notes.com", "https://gardening-notes.com/tomatoes", when, "our editor")
     assert result.item.rows_by_table()["contacts"] == result.item.contacts
     assert result.skipped["mailto"] == 2  # still no links rows: mailto is no crawl target
 
 
 def test_contacts_per_page_are_capped():
-    links = [{"target_url": f"https://x.com/user{i}", "target_site": "x.com", "anchor_text": ""} for i in range(500)]
+    links = [link_row(target_url=f"https://x.com/user{i}", target_host="x.com", target_site="x.com") for i in range(500)]
     assert len(extract_contacts(None, links, "a.com", "https://a.com/", None)) == 50

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from crawler.lake import LocalLake
 from crawler.recrawl import EarlierChecks, earlier_crawls
 from crawler.urls import normalize_url
 from tests.crawling import REPO, read_table, run_crawl
+from tests.records import check_row
 
 
 def _crawl(web, out, crawl_id: str, version: int, settings: dict | None = None):
@@ -139,18 +141,17 @@ def test_earlier_checks_lookup_reuse_and_streak():
     ])
     earlier = EarlierChecks(table, "c2", now - timedelta(days=7))
     row = earlier.reusable("http://a.com/ok")
-    assert row["reused"] and row["checked_at"] == now - timedelta(days=1) and row["final_url"] == "http://a.com/ok"
-    assert row["url_host_name"] == "a.com" and row["redirect_chain"] == []
+    assert row.reused and row.checked_at == now - timedelta(days=1) and row.final_url == "http://a.com/ok"
+    assert row.url_host_name == "a.com" and row.redirect_chain == [] and row.elapsed_ms == 5
     assert earlier.reusable("http://b.com/dead") is None and earlier.reusable("http://c.com/") is None
     assert earlier.reusable("http://a.com/o") is None and earlier.reusable("http://a.com/okk") is None
     assert EarlierChecks(table, "c2", None).reusable("http://a.com/ok") is None  # CHECK_MAX_AGE = 0
-    fresh = {"url": "http://b.com/dead", "verdict": "broken", "checked_at": now}
-    assert earlier.streak(fresh) | {} == {**fresh, "reused": False, "first_seen_broken": now - timedelta(days=8),
-                                         "broken_crawls": 3}
-    new = earlier.streak({"url": "http://n.com/", "verdict": "broken", "checked_at": now})
-    assert (new["broken_crawls"], new["first_seen_broken"]) == (1, now)
-    back = earlier.streak({"url": "http://b.com/dead", "verdict": "ok", "checked_at": now})
-    assert (back["broken_crawls"], back["first_seen_broken"]) == (0, None)
+    fresh = check_row(url="http://b.com/dead", verdict="broken", reason="http_4xx", checked_at=now)
+    assert earlier.streak(fresh) == replace(fresh, first_seen_broken=now - timedelta(days=8), broken_crawls=3)
+    new = earlier.streak(check_row(url="http://n.com/", verdict="broken", reason="http_4xx", checked_at=now))
+    assert (new.broken_crawls, new.first_seen_broken) == (1, now)
+    back = earlier.streak(check_row(url="http://b.com/dead", checked_at=now))
+    assert (back.broken_crawls, back.first_seen_broken) == (0, None)
     assert EarlierChecks().get("http://a.com/") is None
 
 
@@ -208,7 +209,7 @@ def test_a_carried_row_is_carried_again_until_it_is_older_than_the_age(crawls, w
     assert earlier.latest == "c2"
     url = normalize_url(web.url("ok-resource.com", "/guide"))
     assert c2.checks[url]["reused"]
-    assert earlier.reusable(url)["checked_at"] == c1.checks[url]["checked_at"]
+    assert earlier.reusable(url).checked_at == c1.checks[url]["checked_at"]
     later = c1.checks[url]["checked_at"] + timedelta(seconds=week + 1)
     assert load_earlier_checks(lake, "c3", week, now=later).reusable(url) is None  # too old now: asked
     gone = normalize_url(web.url("dead-links.com", "/gone"))

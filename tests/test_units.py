@@ -19,6 +19,7 @@ from crawler.netguard import parse_networks
 from crawler.seeds import read_seeds
 from crawler.urls import normalize_url, registered_domain, resolve_href
 from pipelines.parquet import PartWriter
+from tests.records import check_row
 
 
 # --- URLs
@@ -137,23 +138,26 @@ def test_extract_links_rows():
       <p>Read <a href="https://other.org/x#f" rel="NoFollow Sponsored">the   study</a>.</p>
       <a href="https://sub.a.com/"><img src="i.png" alt="Logo"></a> <a href="mailto:x@a.com">m</a>
       <map><area href="https://map.net/" alt="Region"></map><a name="anchor-only">x</a></body></html>"""
-    links = extract_links(parse_html(html), "https://a.com/page", "https://a.com/page")
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    links = extract_links(parse_html(html), "https://a.com/page", "https://a.com/page", fetched_at=when)
     rows = links.rows
-    assert [r["target_url"] for r in rows] == ["https://a.com/in", "https://other.org/x", "https://sub.a.com/", "https://map.net/"]
-    assert [r["external"] for r in rows] == [False, True, False, True]
-    assert rows[1]["anchor_text"] == "the study" and rows[1]["rel"] == ["nofollow", "sponsored"]
-    assert rows[1]["nofollow"] and rows[1]["sponsored"] and not rows[1]["ugc"]
-    assert (rows[2]["anchor_text"], rows[2]["link_type"]) == ("Logo", "image")
-    assert (rows[3]["tag"], rows[3]["anchor_text"]) == ("area", "Region")
+    assert [r.target_url for r in rows] == ["https://a.com/in", "https://other.org/x", "https://sub.a.com/", "https://map.net/"]
+    assert [r.external for r in rows] == [False, True, False, True]
+    assert rows[1].anchor_text == "the study" and rows[1].rel == ["nofollow", "sponsored"]
+    assert rows[1].nofollow and rows[1].sponsored and not rows[1].ugc
+    assert (rows[2].anchor_text, rows[2].link_type) == ("Logo", "image")
+    assert (rows[3].tag, rows[3].anchor_text) == ("area", "Region")
     assert links.skipped == {"mailto": 1} and len(links.elements) == 4
-    assert rows[1]["xpath"] == "/html/body/p/a"
+    assert rows[1].xpath == "/html/body/p/a"
+    assert [r.ordinal for r in rows] == [0, 1, 2, 3] and {r.fetched_at for r in rows} == {when}
+    assert rows[0].region is None  # not placed yet
 
 
 # --- Parquet parts
 def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_path, monkeypatch):
     w = PartWriter("checks", LocalLake(tmp_path), "t", "w1", row_group_size=2, compression="zstd")
     tmp_path = tmp_path / "t"
-    rows = [{"url": f"http://a.com/{i:02d}", "verdict": "ok", "reason": "ok", "checked_at": datetime.now(UTC)} for i in range(12)]
+    rows = [check_row(url=f"http://a.com/{i:02d}", checked_at=datetime.now(UTC)) for i in range(12)]
     w.add(rows[:3])
     assert not tmp_path.exists()  # nothing on disk before a commit
     assert w.commit() == "t/part-w1-00000.parquet"
@@ -179,20 +183,20 @@ def test_part_writer_commits_whole_files_and_keeps_rows_when_the_disk_fails(tmp_
     assert [p.name for p in files] == ["part-w1-00000.parquet", "part-w1-00004.parquet", "part-w1-00005.parquet"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("_")]
     urls = [u for f in files for u in pq.read_table(f).column("url").to_pylist()]
-    assert sorted(urls) == [r["url"] for r in rows]
+    assert sorted(urls) == [r.url for r in rows]
     assert pq.read_schema(files[0]).metadata[b"linkprospector.table"] == b"checks"
 
 
 def test_a_row_that_does_not_fit_the_schema_costs_only_itself(tmp_path, caplog):
     w = PartWriter("checks", LocalLake(tmp_path), ".", "w1", row_group_size=100, compression="zstd")
     now = datetime.now(UTC)
-    rows = [{"url": f"http://a.com/{i}", "verdict": "ok", "reason": "ok", "checked_at": now} for i in range(5)]
-    rows[2]["http_status"] = "two hundred"  # a string where the schema says int
+    rows = [check_row(url=f"http://a.com/{i}", checked_at=now) for i in range(5)]
+    rows[2].http_status = "two hundred"  # a string where the schema says int
     w.add(rows)
-    w.add([{"url": "http://a.com/later", "verdict": "ok", "reason": "ok", "checked_at": now}])
+    w.add([check_row(url="http://a.com/later", checked_at=now)])
     path = tmp_path / w.commit()
     assert sorted(pq.read_table(path).column("url").to_pylist()) == sorted(
-        [r["url"] for i, r in enumerate(rows) if i != 2] + ["http://a.com/later"])
+        [r.url for i, r in enumerate(rows) if i != 2] + ["http://a.com/later"])
     assert w.rejected == 1 and w.pending == 0
     assert "checks row dropped" in caplog.text and "two hundred" in caplog.text
 

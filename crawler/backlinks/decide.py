@@ -33,6 +33,7 @@ from crawler.backlinks.inputs import WEIGHT_TOKENS
 from crawler.backlinks.robots import is_nofollow_page, is_noindex
 from crawler.checks.verdict import failure_reason, looks_not_found, status_verdict
 from crawler.extract.page import collapse
+from schemas.records import LinkRow
 
 LIVE, DEGRADED, LOST, UNVERIFIED = "live", "degraded", "lost", "unverified"
 STATES = (LIVE, DEGRADED, LOST, UNVERIFIED)
@@ -70,7 +71,7 @@ class Decision:
     state: str
     reason: str | None = None
     flags: tuple[str, ...] = ()
-    link: dict | None = None  # the best matching link: a links-table row with placement columns
+    link: LinkRow | None = None  # the best matching link, its placement columns filled
     matches: int = 0
 
 
@@ -110,36 +111,36 @@ def weight_tokens(rel: Sequence[str]) -> set[str]:
     return {token for token in rel if token in WEIGHT_TOKENS}
 
 
-def _rank(link: dict, expectation: dict) -> tuple:
+def _rank(link: LinkRow, expectation: dict) -> tuple:
     anchor, rel = expectation.get("expected_anchor"), expectation.get("expected_rel")
     return (
-        not link.get("in_main_content"),
-        link.get("region") != "content",
-        bool(weight_tokens(link["rel"])),
-        anchor is not None and not same_anchor(anchor, link["anchor_text"]),
-        rel is not None and weight_tokens(link["rel"]) != set(rel.split()),
-        link["ordinal"],
+        not link.in_main_content,
+        link.region != "content",
+        bool(weight_tokens(link.rel)),
+        anchor is not None and not same_anchor(anchor, link.anchor_text),
+        rel is not None and weight_tokens(link.rel) != set(rel.split()),
+        link.ordinal,
     )
 
 
-def best_link(links: Sequence[dict], expectation: dict) -> dict | None:
+def best_link(links: Sequence[LinkRow], expectation: dict) -> LinkRow | None:
     return min(links, key=lambda link: _rank(link, expectation), default=None)
 
 
-def link_flags(link: dict, expectation: dict, page: SourcePage) -> tuple[str, ...]:
+def link_flags(link: LinkRow, expectation: dict, page: SourcePage) -> tuple[str, ...]:
     """What weakens a link that is there, in ``FLAGS`` order."""
-    found = weight_tokens(link["rel"])
+    found = weight_tokens(link.rel)
     if is_nofollow_page(page.meta_robots, page.x_robots_tags) and "nofollow" not in found:
         found.add("page_nofollow")
     anchor, rel = expectation.get("expected_anchor"), expectation.get("expected_rel")
-    if anchor is not None and not same_anchor(anchor, link["anchor_text"]):
+    if anchor is not None and not same_anchor(anchor, link.anchor_text):
         found.add("anchor_changed")
-    if rel is not None and weight_tokens(link["rel"]) != set(rel.split()):
+    if rel is not None and weight_tokens(link.rel) != set(rel.split()):
         found.add("rel_changed")
     return tuple(flag for flag in FLAGS if flag in found)
 
 
-def decide(expectation: dict, page: SourcePage, links: Sequence[dict]) -> Decision:
+def decide(expectation: dict, page: SourcePage, links: Sequence[LinkRow]) -> Decision:
     """The decision for an HTML page that answered 2xx; ``links`` are its links that match the target."""
     if not links:
         if page.redirect_chain:

@@ -32,6 +32,7 @@ from crawler.backlinks.riskwords import (
 )
 from crawler.backlinks.robots import is_noindex
 from crawler.urls import host_of
+from schemas.records import LinkRow
 
 _HIDING = [re.compile(p) for p in HIDING_CSS]
 TEMPLATE_MIN_TOKENS = 8  # a page with fewer distinct tag.class / tag#id tokens has no template fingerprint
@@ -119,13 +120,13 @@ def template_hash(root) -> str | None:
     return hashlib.sha1("\n".join(sorted(tokens)).encode()).hexdigest()[:16]
 
 
-def page_signals(root, links: Sequence[dict], headers: Mapping[str, str]) -> PageSignals:
+def page_signals(root, links: Sequence[LinkRow], headers: Mapping[str, str]) -> PageSignals:
     """Counts over the page's links rows (``external``, ``target_site``, ``sponsored``) and its declared facts."""
-    external = [row for row in links if row.get("external")]
+    external = [row for row in links if row.external]
     return PageSignals(
         outbound_links=len(external),
-        linked_domains=len({row.get("target_site") for row in external if row.get("target_site")}),
-        sponsored_links=sum(1 for row in links if row.get("sponsored")),
+        linked_domains=len({row.target_site for row in external if row.target_site}),
+        sponsored_links=sum(1 for row in links if row.sponsored),
         language=page_language(root, headers),
         template_hash=template_hash(root),
     )

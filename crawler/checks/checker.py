@@ -26,6 +26,7 @@ from crawler.checks.hostmemory import HostGate, HostMemory, HostRemembered, endp
 from crawler.extract.page import UnparseablePage, collapse, decode_html, is_html, page_facts, parse_html
 from crawler.extract.record import header_dict
 from crawler.urls import host_of, registered_domain, resolve_href
+from schemas.records import CheckRow
 
 Fetch = Callable[[Request], Awaitable[Response]]
 BODY_RANGE = 256 * 1024
@@ -167,47 +168,54 @@ class LinkChecker:
         until = time.monotonic() + min(wait, self.policy.retry_after_max)
         self._not_before[host] = max(self._not_before.get(host, 0), until)
 
-    async def finish(self, url: str, method: str, first: Response | Exception) -> dict:
-        """Carry a check from the answer to its first request to a ``checks`` row."""
+    async def finish(self, url: str, method: str, first: Response | Exception) -> CheckRow:
+        """Carry a check from the answer to its first request to a ``checks`` row (asked in this crawl; its
+        broken streak is the spider's to continue: ``crawler.recrawl.EarlierChecks.streak``)."""
         check = _Check(url=url, method=method, current=url)
         if isinstance(first, HostRemembered):  # the first request never left (crawler/checks/hostmemory.py)
             check.attempts = 0
         verdict, reason, status, error = await self._run(check, first)
-        return {
-            "url": url,
-            "url_host_name": host_of(url),
-            "url_host_registered_domain": registered_domain(host_of(url)),
-            "verdict": verdict,
-            "reason": reason,
-            "http_status": status,
-            "final_url": check.current,
-            "redirect_chain": check.chain,
-            "method": check.method,
-            "attempts": check.attempts,
-            "error": error,
-            "checked_at": datetime.now(UTC),
-            "elapsed_ms": int((time.monotonic() - check.started) * 1000),
-        }
+        return CheckRow(
+            url=url,
+            url_host_name=host_of(url),
+            url_host_registered_domain=registered_domain(host_of(url)),
+            verdict=verdict,
+            reason=reason,
+            http_status=status,
+            final_url=check.current,
+            redirect_chain=check.chain,
+            method=check.method,
+            attempts=check.attempts,
+            error=error,
+            checked_at=datetime.now(UTC),
+            elapsed_ms=int((time.monotonic() - check.started) * 1000),
+            reused=False,
+            first_seen_broken=None,
+            broken_crawls=0,
+        )
 
     @staticmethod
-    def unchecked_row(url: str, reason: str, error: str) -> dict:
+    def unchecked_row(url: str, reason: str, error: str) -> CheckRow:
         """The ``checks`` row of a target we never request (``url_too_long``): ``unknown``, with the reason, so
         the target is visible as unchecked instead of missing from the table."""
-        return {
-            "url": url,
-            "url_host_name": host_of(url),
-            "url_host_registered_domain": registered_domain(host_of(url)),
-            "verdict": v.UNKNOWN,
-            "reason": reason,
-            "http_status": None,
-            "final_url": url,
-            "redirect_chain": [],
-            "method": None,
-            "attempts": 0,
-            "error": error,
-            "checked_at": datetime.now(UTC),
-            "elapsed_ms": 0,
-        }
+        return CheckRow(
+            url=url,
+            url_host_name=host_of(url),
+            url_host_registered_domain=registered_domain(host_of(url)),
+            verdict=v.UNKNOWN,
+            reason=reason,
+            http_status=None,
+            final_url=url,
+            redirect_chain=[],
+            method=None,
+            attempts=0,
+            error=error,
+            checked_at=datetime.now(UTC),
+            elapsed_ms=0,
+            reused=False,
+            first_seen_broken=None,
+            broken_crawls=0,
+        )
 
     async def _run(self, check: _Check, outcome: Response | Exception) -> tuple[str, str, int | None, str | None]:
         p = self.policy

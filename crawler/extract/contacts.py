@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from crawler.extract import contactwords as words
 from crawler.extract.page import collapse
 from crawler.urls import registered_domain
+from schemas.records import ContactRow, LinkRow
 
 
 def emails_of(href: str) -> list[str]:
@@ -73,18 +74,19 @@ def social_profile(url: str) -> tuple[str, str] | None:
     return network, canonical.format(handle)
 
 
-def extract_contacts(root, links: list[dict], site: str, source_url: str, fetched_at: datetime | None) -> list[dict]:
+def extract_contacts(root, links: list[LinkRow], site: str, source_url: str, fetched_at: datetime | None
+                     ) -> list[ContactRow]:
     """The contact points of one page: its ``mailto:`` links (read from ``root``), and among its ``links`` rows
     the contact pages of its own site and the social profiles."""
-    rows: list[dict] = []
+    rows: list[ContactRow] = []
     seen: set[tuple[str, str]] = set()
 
     def add(kind: str, value: str, label: str, network: str | None = None) -> None:
         if (kind, value) in seen or len(rows) >= words.MAX_CONTACTS_PER_PAGE:
             return
         seen.add((kind, value))
-        rows.append({"site": site, "kind": kind, "value": value, "network": network, "label": label[:200] or None,
-                     "source_url": source_url, "fetched_at": fetched_at})
+        rows.append(ContactRow(site=site, kind=kind, value=value, network=network, label=label[:200] or None,
+                               source_url=source_url, fetched_at=fetched_at))
 
     if root is not None:
         for element in root.iter("a", "area"):
@@ -94,10 +96,10 @@ def extract_contacts(root, links: list[dict], site: str, source_url: str, fetche
                 for address in emails_of(href):
                     add(words.EMAIL, address, label)
     for link in links:
-        target = link["target_url"]
-        if link["target_site"] == site:
-            if (kind := page_kind(link.get("anchor_text") or "", target)) is not None:
-                add(kind, target, link.get("anchor_text") or "")
+        target = link.target_url
+        if link.target_site == site:
+            if (kind := page_kind(link.anchor_text, target)) is not None:
+                add(kind, target, link.anchor_text)
         elif (profile := social_profile(target)) is not None:
-            add(words.SOCIAL, profile[1], link.get("anchor_text") or "", profile[0])
+            add(words.SOCIAL, profile[1], link.anchor_text, profile[0])
     return rows

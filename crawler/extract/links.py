@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import lxml.html
 
 from crawler.extract.page import collapse
 from crawler.urls import host_of, registered_domain, resolve_href
+from schemas.records import UNPLACED, LinkRow
 
 REL_FLAGS = ("nofollow", "sponsored", "ugc")
 LINEAR_PATHS_FROM = 1_000  # links on a page above which XPaths are built by element_paths (see its docstring)
@@ -19,7 +21,7 @@ LINEAR_PATHS_FROM = 1_000  # links on a page above which XPaths are built by ele
 
 @dataclass
 class PageLinks:
-    rows: list[dict] = field(default_factory=list)
+    rows: list[LinkRow] = field(default_factory=list)
     elements: list[lxml.html.HtmlElement] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # scheme or reason -> count (javascript, mailto, tel, data...)
 
@@ -75,26 +77,36 @@ def _child_steps(parent) -> dict:
     return steps
 
 
-def extract_links(root: lxml.html.HtmlElement, source_url: str, base_url: str, limit: int = 0) -> PageLinks:
+def extract_links(root: lxml.html.HtmlElement, source_url: str, base_url: str, limit: int = 0, *,
+                  fetched_at: datetime | None) -> PageLinks:
     """List the page's links in document order, at most ``limit`` of them (0: all; the rest are counted in
-    ``skipped["over_page_limit"]``).
+    ``skipped["over_page_limit"]``), as ``links`` rows of a page fetched at ``fetched_at``, not yet placed.
 
     ``anchor_text`` is the visible text with whitespace collapsed, or the image's alt text when the anchor is an
     image; ``external`` means the target's registered domain differs from the source's.
     """
     source_site = registered_domain(host_of(source_url))
     out = PageLinks()
+    found = []  # (element, target) of each link kept, in document order
     for element in root.iter("a", "area"):
         href = element.get("href")
         if href is None:
             continue
-        if limit and len(out.rows) >= limit:
+        if limit and len(found) >= limit:
             out.skipped["over_page_limit"] += 1
             continue
         target, skipped = resolve_href(href, base_url)
         if target is None:
             out.skipped[skipped] += 1
             continue
+        found.append((element, target))
+    out.elements = [element for element, _ in found]
+    if len(out.elements) > LINEAR_PATHS_FROM:
+        paths = element_paths(out.elements)
+    else:  # lxml's own, in C, is faster while a page's links are few
+        tree = root.getroottree()
+        paths = [tree.getpath(element) for element in out.elements]
+    for ordinal, ((element, target), xpath) in enumerate(zip(found, paths)):
         rel = [token for token in (element.get("rel") or "").lower().split() if token]
         text = collapse(element.text_content()) if element.tag == "a" else ""
         alt = image_alt(element)
@@ -102,30 +114,25 @@ def extract_links(root: lxml.html.HtmlElement, source_url: str, base_url: str, l
         target_host = host_of(target)
         target_site = registered_domain(target_host)
         out.rows.append(
-            {
-                "source_url": source_url,
-                "source_site": source_site,
-                "target_url": target,
-                "target_host": target_host,
-                "target_site": target_site,
-                "external": target_site != source_site,
-                "tag": element.tag,
-                "anchor_text": text or alt or "",
-                "image_alt": alt,
-                "link_type": "image" if has_image and not text else "text",
-                "rel": rel,
-                "nofollow": "nofollow" in rel,
-                "sponsored": "sponsored" in rel,
-                "ugc": "ugc" in rel,
-                "ordinal": len(out.rows),
-            }
+            LinkRow(
+                source_url=source_url,
+                source_site=source_site,
+                target_url=target,
+                target_host=target_host,
+                target_site=target_site,
+                external=target_site != source_site,
+                tag=element.tag,
+                anchor_text=text or alt or "",
+                image_alt=alt,
+                link_type="image" if has_image and not text else "text",
+                rel=rel,
+                nofollow="nofollow" in rel,
+                sponsored="sponsored" in rel,
+                ugc="ugc" in rel,
+                ordinal=ordinal,
+                xpath=xpath,
+                fetched_at=fetched_at,
+                **UNPLACED,
+            )
         )
-        out.elements.append(element)
-    if len(out.elements) > LINEAR_PATHS_FROM:
-        paths = element_paths(out.elements)
-    else:  # lxml's own, in C, is faster while a page's links are few
-        tree = root.getroottree()
-        paths = [tree.getpath(element) for element in out.elements]
-    for row, xpath in zip(out.rows, paths):
-        row["xpath"] = xpath
     return out

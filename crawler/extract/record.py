@@ -13,6 +13,7 @@ from datetime import datetime
 from crawler.extract.contacts import extract_contacts
 from crawler.extract.links import extract_links
 from crawler.extract.page import (
+    PageFacts,
     UnparseablePage,
     decode_html,
     is_html,
@@ -23,6 +24,7 @@ from crawler.extract.page import (
 )
 from crawler.items import PageItem
 from crawler.urls import host_of, resolve_href, site_of
+from schemas.records import PageRow
 
 
 def header_dict(headers) -> dict[str, str]:
@@ -44,7 +46,11 @@ class Fetched:
     method: str = "GET"
     text: str | None = None  # already-decoded body (Scrapy's TextResponse), to avoid decoding twice
     encoding: str | None = None
-    extra: dict = field(default_factory=dict)  # more page columns (WARC location...)
+    extra: dict = field(default_factory=dict)  # page columns of its capture: warc_* (where it is archived), unchanged
+
+
+# The capture columns of a page row whose Fetched.extra does not name them: not archived, not asked conditionally.
+NO_CAPTURE = {"warc_filename": None, "warc_record_offset": None, "warc_record_length": None, "unchanged": None}
 
 
 @dataclass
@@ -59,55 +65,59 @@ class PageResult:
 def build_page(f: Fetched, max_links: int = 0) -> PageResult:
     """The page's row and its links' rows (at most ``max_links``, 0 for all: ``MAX_LINKS_PER_PAGE``)."""
     content_type = f.headers.get("content-type")
-    page = {
-        "url": f.url,
-        "final_url": f.url,
-        "site": f.site,
-        "url_host_name": host_of(f.url),
-        "depth": f.depth,
-        "http_status": f.status,
-        "content_type": mime_type(content_type) or None,
-        "content_length": len(f.body),
-        "fetched_at": f.fetched_at,
-        "x_robots_tag": f.headers.get("x-robots-tag"),
-        "etag": f.headers.get("etag"),
-        "last_modified": f.headers.get("last-modified"),
-        "redirect_chain": [],
-        "links_count": 0,
-        **f.extra,
-    }
+
+    def row(parse_status: str, *, final_url: str = f.url, redirect_chain: list[str] | None = None,
+            content_charset: str | None = None, facts: PageFacts | None = None, links_count: int = 0) -> PageRow:
+        """The ``pages`` row: what every answer tells, and what parsing its body added (``facts``)."""
+        return PageRow(
+            url=f.url,
+            final_url=final_url,
+            site=f.site,
+            url_host_name=host_of(f.url),
+            depth=f.depth,
+            http_status=f.status,
+            content_type=mime_type(content_type) or None,
+            content_charset=content_charset,
+            content_length=len(f.body),
+            fetched_at=f.fetched_at,
+            title=facts.title if facts else None,
+            h1=facts.h1 if facts else None,
+            meta_robots=facts.meta_robots if facts else None,
+            x_robots_tag=f.headers.get("x-robots-tag"),
+            canonical_url=facts.canonical_url if facts else None,
+            parse_status=parse_status,
+            fetch_error=None,
+            links_count=links_count,
+            redirect_chain=redirect_chain or [],
+            etag=f.headers.get("etag"),
+            last_modified=f.headers.get("last-modified"),
+            **{**NO_CAPTURE, **f.extra},
+        )
+
     location = f.headers.get("location")
     if 300 <= f.status < 400 and location:
         # A redirect is a row of its own (SEO audits list them); its target is fetched as a page like any other.
         target, _ = resolve_href(location, f.url)
-        page.update(final_url=target, redirect_chain=[target] if target else [], parse_status="redirect")
+        page = row("redirect", final_url=target, redirect_chain=[target] if target else [])
         return PageResult(PageItem(page), redirect_to=target)
     if f.status >= 400 or f.status < 200:
-        return PageResult(PageItem({**page, "parse_status": "http_error"}))
+        return PageResult(PageItem(row("http_error")))
     if site_of(f.url) != f.site:
-        return PageResult(PageItem({**page, "parse_status": "offsite_redirect"}))
+        return PageResult(PageItem(row("offsite_redirect")))
     if f.method == "HEAD" or not is_html(content_type, f.body[:512]):
-        return PageResult(PageItem({**page, "parse_status": "not_html"}))
+        return PageResult(PageItem(row("not_html")))
     if f.text is not None:
         text, encoding = undo_false_utf16(f.body, f.text, f.encoding)
     else:
         text, encoding = decode_html(f.body, content_type)
-    page["content_charset"] = encoding
     notes: list[str] = []
     try:
         root = parse_html(text, notes)
     except UnparseablePage as exc:
-        return PageResult(PageItem({**page, "parse_status": "unparseable"}), unparseable=str(exc))
+        return PageResult(PageItem(row("unparseable", content_charset=encoding)), unparseable=str(exc))
     facts = page_facts(root, f.url)
-    links = extract_links(root, f.url, facts.base_url, max_links)
-    page.update(
-        title=facts.title,
-        h1=facts.h1,
-        meta_robots=facts.meta_robots,
-        canonical_url=facts.canonical_url,
-        parse_status="parsed",
-        links_count=len(links.rows),
-    )
+    links = extract_links(root, f.url, facts.base_url, max_links, fetched_at=f.fetched_at)
+    page = row("parsed", content_charset=encoding, facts=facts, links_count=len(links.rows))
     contacts = extract_contacts(root, links.rows, f.site, f.url, f.fetched_at)
     return PageResult(PageItem(page, links.rows, links.elements, root, contacts), skipped=dict(links.skipped),
                       notes=notes)

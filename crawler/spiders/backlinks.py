@@ -159,15 +159,15 @@ class BacklinksSpider(FrontierSpider):
                                    fetched_at=datetime.now(UTC), site=site_of(page.final_url), text=text,
                                    encoding=getattr(response, "encoding", None)))
         facts = built.item.page
-        if facts["parse_status"] != "parsed":  # not_html | unparseable
-            return self.item(page, expectations, [Decision(UNVERIFIED, facts["parse_status"])] * len(expectations))
-        page = replace(page, canonical_url=facts["canonical_url"], meta_robots=facts["meta_robots"],
-                       title=facts["title"], h1=facts["h1"])
+        if facts.parse_status != "parsed":  # not_html | unparseable
+            return self.item(page, expectations, [Decision(UNVERIFIED, facts.parse_status)] * len(expectations))
+        page = replace(page, canonical_url=facts.canonical_url, meta_robots=facts.meta_robots,
+                       title=facts.title, h1=facts.h1)
         links = built.item.links
         matching = []
         for expectation in expectations:
             target = parse_target(expectation["target"])
-            matching.append([row for row in links if target.matches(row["target_url"])])
+            matching.append([row for row in links if target.matches(row.target_url)])
         if any(matching) and self.placement is not None:
             self.placement.place(built.item)  # rows are updated in place, so `matching` sees the placement
         decisions = [decide(expectation, page, rows) for expectation, rows in zip(expectations, matching)]

@@ -32,7 +32,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
 from crawler.checks.verdict import is_decompression_bomb
 from crawler.dns import BlockedRequest
-from crawler.extract.record import Fetched, build_page, header_dict
+from crawler.extract.record import NO_CAPTURE, Fetched, build_page, header_dict
 from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
 from crawler.parsepool import ParsePool, Placement
@@ -48,6 +48,7 @@ from crawler.recrawl import (
 from crawler.seeds import read_seeds
 from crawler.spiders.base import FrontierSpider, InputError
 from crawler.urls import host_of, site_of
+from schemas.records import CheckRow, PageRow
 
 logger = logging.getLogger(__name__)
 
@@ -238,18 +239,18 @@ class ProspectsSpider(FrontierSpider):
         follow = depth < self.max_depth and (n is None or n < self.max_pages_per_site)
         seen: set[str] = set()
         for row in links:
-            target = row["target_url"]
+            target = row.target_url
             if target in seen:
                 continue
             seen.add(target)
-            if not (row["external"] or (follow and row["target_site"] == site)):
+            if not (row.external or (follow and row.target_site == site)):
                 continue
             # A page request and a check of the same URL are different requests (GET vs HEAD): keyed apart.
-            if self.requested.seen(("check " if row["external"] else "page ") + target):
+            if self.requested.seen(("check " if row.external else "page ") + target):
                 self.crawler.stats.inc_value("links/requested_before")  # the dupefilter would have dropped it
                 continue
             try:
-                for request in self.follow_link(target, row["external"], site, depth):
+                for request in self.follow_link(target, row.external, site, depth):
                     yield request
             except ValueError as exc:  # a URL Scrapy refuses: this link is lost, not the rest of the page
                 self.crawler.stats.inc_value("links/unrequestable")
@@ -285,18 +286,30 @@ class ProspectsSpider(FrontierSpider):
             return
         self.crawler.stats.inc_value(f"pages/{status}")
         yield PageItem(
-            {
-                "url": request.url,
-                "final_url": request.url,
-                "site": request.meta["site"],
-                "url_host_name": host_of(request.url),
-                "depth": request.meta["depth"],
-                "fetched_at": datetime.now(UTC),
-                "parse_status": status,
-                "fetch_error": error[:500],
-                "links_count": 0,
-                "redirect_chain": [],
-            }
+            PageRow(
+                url=request.url,
+                final_url=request.url,
+                site=request.meta["site"],
+                url_host_name=host_of(request.url),
+                depth=request.meta["depth"],
+                http_status=None,
+                content_type=None,
+                content_charset=None,
+                content_length=None,
+                fetched_at=datetime.now(UTC),
+                title=None,
+                h1=None,
+                meta_robots=None,
+                x_robots_tag=None,
+                canonical_url=None,
+                parse_status=status,
+                fetch_error=error[:500],
+                links_count=0,
+                redirect_chain=[],
+                **NO_CAPTURE,
+                etag=None,
+                last_modified=None,
+            )
         )
 
     # --- checks
@@ -328,7 +341,7 @@ class ProspectsSpider(FrontierSpider):
             return
         yield self.check_item(row)
 
-    def check_item(self, row: dict, fresh: bool = True) -> CheckItem:
+    def check_item(self, row: CheckRow, fresh: bool = True) -> CheckItem:
         """The row of one target: a fresh check continues or starts its broken streak; a carried one is counted."""
         stats = self.crawler.stats
         if fresh:
@@ -336,8 +349,8 @@ class ProspectsSpider(FrontierSpider):
         else:
             stats.inc_value("checks/reused")
         stats.inc_value("checks/done")
-        stats.inc_value(f"checks/{row['verdict']}")
-        stats.inc_value(f"checks/reason/{row['reason']}")
+        stats.inc_value(f"checks/{row.verdict}")
+        stats.inc_value(f"checks/reason/{row.reason}")
         return CheckItem(row)
 
 

@@ -101,9 +101,9 @@ class WarcSpider(ProspectsSpider):
                 yield result.item
                 if self.check:
                     for row in result.item.links:
-                        if row["external"] and row["target_url"] not in checked:
-                            checked.add(row["target_url"])
-                            yield self.check_request(row["target_url"], depth=0)
+                        if row.external and row.target_url not in checked:
+                            checked.add(row.target_url)
+                            yield self.check_request(row.target_url, depth=0)
                 if i % 50 == 49:
                     await asyncio.sleep(0)  # let the engine write items and run checks between records
                     bar.update(n, f"{stats.get_value('pages/crawled', 0)} pages")
