@@ -68,6 +68,7 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 # --- link checks (crawler/checks/checker.py)
+CHECK_METHOD = "GET"  # first request of a check: GET reads the start of HTML bodies at once; HEAD, then GET for HTML
 CHECK_TIMEOUT = 15
 CHECK_CONNECT_TIMEOUT = 5  # seconds for a check's TCP connect (never more than CHECK_TIMEOUT)
 CHECK_RETRIES = 2

@@ -82,7 +82,7 @@ def test_retry_after_is_honoured(crawl, web):
         row = checks[normalize_url(web.url(host, "/recovers"))]
         assert row["verdict"] == "ok" and row["elapsed_ms"] >= 950, row
     hits = [p for m, h, p in crawl.requests if h == "rate-limited.com" and p == "/always"]
-    assert len(hits) == 4  # HEAD 429, then GET and two retries, each after waiting: then rate_limited
+    assert len(hits) == 3  # GET 429, then two retries, each after waiting: then rate_limited
 
 
 def test_links_table(crawl, web):
