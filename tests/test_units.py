@@ -11,7 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.checks import verdict as v
-from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
+from crawler.dns import (
+    BlockedAddressError,
+    NXDomainError,
+    TemporaryDNSError,
+    failure_kind,
+    guard_all,
+    lookup,
+    lookup_all,
+    order_addresses,
+    parse_overrides,
+)
 from crawler.extract.links import extract_links
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
 from crawler.lake import LocalLake
@@ -68,7 +78,7 @@ def test_seed_list_on_the_command_line():
 # --- DNS overrides
 def test_dns_overrides_parse_and_strict_lookup():
     overrides = parse_overrides("Site.com=127.0.0.5, flaky.com=SERVFAIL")
-    assert overrides == {"site.com": "127.0.0.5", "flaky.com": "SERVFAIL"}
+    assert overrides == {"site.com": ("127.0.0.5",), "flaky.com": ("SERVFAIL",)}
     assert lookup("SITE.com.", overrides, strict=True) == "127.0.0.5"
     assert lookup("127.0.0.9", overrides, strict=True, allowed=parse_networks("127.0.0.8/31")) == "127.0.0.9"
     with pytest.raises(NXDomainError):
@@ -79,6 +89,29 @@ def test_dns_overrides_parse_and_strict_lookup():
     assert failure_kind("flaky.com") is TemporaryDNSError
     with pytest.raises(ValueError, match="host=ip"):
         parse_overrides("nonsense")
+
+
+def test_dns_overrides_take_ipv6_and_several_addresses():
+    """``host=::1`` (the first "=" splits), brackets or not, several addresses with "|" or a list, in order."""
+    overrides = parse_overrides("v6.com=::1, both.com=127.0.0.2|[::1], mapped.com=::ffff:127.0.0.3")
+    assert overrides == {"v6.com": ("::1",), "both.com": ("127.0.0.2", "::1"), "mapped.com": ("127.0.0.3",)}
+    assert parse_overrides({"both.com": ["127.0.0.2", "0:0::1"]}) == {"both.com": ("127.0.0.2", "::1")}
+    assert lookup_all("both.com", overrides, strict=True) == ("127.0.0.2", "::1")
+    assert lookup("v6.com", overrides, strict=True) == "::1"
+    for bad in ("typo.com=127.0.0.l", "legacy.com=127.1", "servfail.com=SERVFAIL|127.0.0.1", "empty.com=|"):
+        with pytest.raises(ValueError, match="DNS_OVERRIDES"):
+            parse_overrides(bad)
+
+
+def test_resolver_answers_are_tried_family_by_family():
+    """RFC 8305 §4: alternate the families, starting with the one the system resolver put first; an address the
+    guard refuses is never handed over, and only a name with no allowed address fails."""
+    assert order_addresses(["::1", "::2", "127.0.0.1", "::1", "127.0.0.2"]) == ("::1", "127.0.0.1", "::2", "127.0.0.2")
+    assert order_addresses(["127.0.0.1", "::1"]) == ("127.0.0.1", "::1") and order_addresses([]) == ()
+    assert guard_all("mixed.example", ("127.0.0.7", "2606:4700::1111", "93.184.216.34"), ()) == (
+        "2606:4700::1111", "93.184.216.34")
+    with pytest.raises(BlockedAddressError, match="127.0.0.7 is loopback"):
+        guard_all("internal.example", ("127.0.0.7", "fd00::5"), ())
 
 
 # --- verdicts
