@@ -45,6 +45,19 @@ External targets, and the verdict each one exists to provoke (``expected_checks`
   "automated access" (blocked, not http_5xx); ``rate-limited.com/always`` 429 forever (rate_limited); ``slow-host.com`` never
   answers (timeout); ``flaky-dns.com`` maps to ``SERVFAIL`` (dns_error).
 
+Judged by their body alone (``demo/bodies.py``, linked from ``homebrew-corner.net``'s ``/suppliers.html`` and
+``/reading.html``): for-sale and parking templates in seven languages, a pay-per-click parking page, a lapsed
+registration, a script, a meta refresh and a 302 to a parking host or a registrar's for-sale path (parked); nginx,
+Apache, IIS and ASP.NET default 404 pages served with 200 and soft-404 pages in six languages (soft_404); and pages
+that use the same words and are fine: articles about 404 errors and about buying domains, a search that found
+nothing, a shop whose button script goes to a marketplace, the registrar's help page (ok).
+
+IPv6: ``ipv6-only.com`` (its only address is ``::1``: ``/`` ok, ``/old-catalogue`` 404) and ``dual-stack.com``
+(``127.0.0.2|::1``: the IPv4 address refuses, ``/page`` answers over IPv6, ok) are served by a second listener on
+``::1``, same port; each listener answers the other's hosts 421, so their verdicts prove the family used, and
+``families`` counts requests per (host, ``ipv4``/``ipv6``). Where ``::1`` cannot be bound (``ipv6`` False) they
+are neither linked nor expected.
+
 ``slow-pages.com`` (``slow_seed``, not in ``seeds``): a home page linking 12 pages that each answer after
 ``slow_delay`` seconds, to measure per-host concurrency. ``max_concurrency`` counts requests in flight per Host
 (without port), from the moment a request is read until its response is written.
@@ -507,7 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
         ipv6 = self.server.address_family == socket.AF_INET6
         hit = web._begin(method, host, self.path, ipv6)
         try:
-            reply = web._answer(method, host, self.path, hit, ipv6)
+            reply = web._misdirected(host, ipv6) or web._answer(method, host, self.path, hit)
             if reply.hang or reply.delay:
                 web._stopping.wait(web.hang_seconds if reply.hang else reply.delay)
             if reply.hang or web._stopping.is_set():
@@ -688,10 +701,15 @@ class TestWeb:
             self._sites = ((self.version, self.port), {**sites, SLOW_HOST: _slow_site(self.url, self.slow_delay)})
         return self._sites[1]
 
-    def _answer(self, method: str, host: str, path: str, hit: int, ipv6: bool = False) -> Reply:
-        bare_path = path.split("?", 1)[0]
-        if (host in IPV6_HOSTS) != ipv6:  # each listener plays only its own hosts: an answer proves the family
+    @staticmethod
+    def _misdirected(host: str, ipv6: bool) -> Reply | None:
+        """Each listener plays only its own hosts (421 for the others): an answer proves the address family."""
+        if (host in IPV6_HOSTS) != ipv6:
             return _html("Misdirected request", f"<p>{host!r} is not served on this address.</p>", 421)
+        return None
+
+    def _answer(self, method: str, host: str, path: str, hit: int) -> Reply:
+        bare_path = path.split("?", 1)[0]
         site = self._site_table().get(host)
         if site is not None:
             return site.get(bare_path, NOT_FOUND)

@@ -12,12 +12,12 @@ Reasons, exactly:
   no_route (this machine has no route to any address of the host: an IPv6-only site seen from a network without
   IPv6), blocked_address (we refused to connect: a loopback, private, link-local... address,
   ``crawler/netguard.py``), url_too_long (over Scrapy's ``URLLENGTH_LIMIT``: never requested)
+- ok: ok
 
 How a 200 page is read (``body_verdict``): a page that *says* it is missing (its title or first heading is that
-statement and nothing else, in one of a dozen languages: not an article about 404 errors) is a soft_404; a short
+statement and nothing else, in one of eleven languages: not an article about 404 errors) is a soft_404; a short
 page that offers the domain for sale, or sends the browser to a parking host by ``<meta refresh>`` or script, is
 parked. A long page is an article, whatever words it quotes.
-- ok: ok
 """
 
 from __future__ import annotations
@@ -65,8 +65,14 @@ _FOR_SALE = re.compile(
     r"|このドメインは(販売中|売り出し中|売却中|購入できます)|ドメイン(は)?販売中|このドメインを購入",
     re.IGNORECASE,
 )
-# A domain name written out ("example.com is for sale"): a for-sale title or heading that names one is about itself
+# A domain name written out: a for-sale title or heading that names one is about itself
 _DOMAIN_NAME = re.compile(r"\b[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
+# "example.com is for sale", "example.de steht zum Verkauf", "example.fr est à vendre": a domain name offered
+_NAMED_FOR_SALE = re.compile(
+    _DOMAIN_NAME.pattern + r"\s+(is\s+|ist\s+|est\s+|está\s+|è\s+|é\s+|staat\s+)?(now\s+)?(for\s+sale|steht\s+zum"
+    r"\s+verkauf|zu\s+verkaufen|(à|a)\s+vendre|en\s+venta|a\s+la\s+venta|in\s+vendita|à\s+venda|te\s+koop)",
+    re.IGNORECASE,
+)
 # Parking templates are short: past this many characters of visible text, a page is an article (one *about*
 # buying domains quotes "this domain is for sale"), unless its title or heading offers a named domain.
 PARKED_TEXT_MAX = 3000
@@ -101,10 +107,10 @@ _MISSING_FILLER = re.compile(
     r"|questa|pagina|cerchi|stai|cercando|richiesta|è|stata|errore|ops|spiacenti|ci|dispiace|più"
     r"|a|arquivo|ficheiro|procura|procurando|está|não|foi|erro|desculpe|lamentamos|mais"
     r"|de|deze|bestand|je|u|zoekt|fout|oeps|helaas|kon|worden|meer"
-    r"|strona|stron|błąd|ups|niestety|страница|ошибка|запрашиваемая|к|сожалению)(?!\w)",
+    r"|strona|strony|błąd|niestety|страница|ошибка|запрашиваемая|к|сожалению)(?!\w)",
     re.IGNORECASE,
 )
-_MISSING_FILLER_CJK = re.compile(r"お探しの|申し訳(ありません|ございません)(が)?|指定された|ページ|ファイル|エラー|は|が|页面|您访问的|抱歉|网页|的")
+_MISSING_FILLER_CJK = re.compile(r"お探しの|申し訳(ありません|ございません)(が)?|指定された|ページ|ファイル|エラー|は|が|页面|您访问的|抱歉|网页|的|了")
 # Title parts: "Page not found | Shop", "404 - File or directory not found.", "Seite nicht gefunden – Brauerei"
 _TITLE_PARTS = re.compile(r"\s+[-/:]\s+|\s*[|–—·•»]\s*")
 _SITE_NAME_WORDS = 6  # the other parts of a title that says "not found" are the site's name, a few words at most
@@ -216,11 +222,12 @@ def looks_parked(title: str | None, h1: str | None, text: str) -> bool:
     """A for-sale or parking template: a short page (``text``, its visible text) offering the domain, in the title,
     heading or body; or any page whose title or heading offers a named domain ("example.com is for sale")."""
     for heading in (title, h1):
-        if heading and _FOR_SALE.search(heading) and _DOMAIN_NAME.search(heading):
+        if heading and (_NAMED_FOR_SALE.search(heading) or (_FOR_SALE.search(heading) and _DOMAIN_NAME.search(heading))):
             return True
     if len(text) > PARKED_TEXT_MAX:
         return False
-    return bool(_FOR_SALE.search(" ".join(filter(None, (title, h1, text)))))
+    words = " ".join(filter(None, (title, h1, text)))
+    return bool(_FOR_SALE.search(words) or _NAMED_FOR_SALE.search(words))
 
 
 def says_missing(text: str) -> bool:
