@@ -54,7 +54,8 @@ REDIRECT_MAX_TIMES = 10
 METAREFRESH_ENABLED = False
 DNS_TIMEOUT = 15
 
-# --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip"; strict: every other name is NXDOMAIN, no lookup
+# --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip", IPv4 or IPv6, several as "ip|ip" (or a list);
+# strict: every other name is NXDOMAIN, no lookup
 TWISTED_DNS_RESOLVER = "crawler.dns.OverrideResolver"
 DNS_OVERRIDES = {}
 DNS_OVERRIDES_STRICT = False

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import lxml.etree
 from scrapy import Request
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response
@@ -86,11 +87,17 @@ class CheckAborted(Exception):
     """The worker is shutting down: the check makes no further attempt and gives no verdict."""
 
 
+# The words a reader sees: text outside scripts, styles and templates (a parking page's script can be long)
+_VISIBLE_TEXT = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")
+
+
 def judge_body(url: str, current: str, chain: list[str], body: bytes, content_type: str | None
                ) -> tuple[str, str, str | None]:
-    """What the HTML body of a 2xx target says (a soft-404, a parked domain, a meta refresh to the home page):
-    ``(verdict, reason, refresh)``, ``refresh`` the URL a meta refresh leads to when that decided the verdict (it joins
-    the redirect chain). Plain bytes in, plain data out: the spider may run it in its parse pool."""
+    """What the HTML body of a 2xx target says (a soft-404, a parked domain, a meta refresh to the home page, a
+    script sending a short page to a parking host): ``(verdict, reason, refresh)``, ``refresh`` the URL a meta
+    refresh or script leads to when that decided the verdict (it joins the redirect chain). Plain bytes in, plain
+    data out: the spider may run it in its parse pool."""
     text, _ = decode_html(body, content_type)
     try:
         root = parse_html(text)
@@ -102,9 +109,15 @@ def judge_body(url: str, current: str, chain: list[str], body: bytes, content_ty
         if target and (by_refresh := v.redirect_verdict(url, [*chain, target])):
             return (*by_refresh, target)
     facts = page_facts(root, current)
-    body_el = root.find("body")
-    sample = collapse((body_el if body_el is not None else root).text_content())[:5000]
-    return (*v.body_verdict(facts.title, facts.h1, sample), None)
+    visible = collapse(" ".join(_VISIBLE_TEXT(root)))[:5000]
+    if len(visible) <= v.PARKED_TEXT_MAX:  # a short page whose script goes to a parking host: a parking redirector
+        for script in root.iterfind(".//script"):
+            if script.get("src") is None:
+                for written in v.script_redirects(script.text or ""):
+                    target, _ = resolve_href(written, current)
+                    if target and v.is_parking_url(target):
+                        return v.BROKEN, "parked", target
+    return (*v.body_verdict(facts.title, facts.h1, visible), None)
 
 
 BodyJudge = Callable[..., Awaitable[tuple[str, str, str | None]]]
