@@ -12,8 +12,9 @@ from tests.realpages import pages_dir
 FLOORS = {
     # part: (region accuracy, boilerplate as content at most, comments recall, in_main_content on main-text links,
     #        in_main_content on links labelled and placed content)
-    "tuning": (0.935, 0.02, 0.99, 0.97, 0.99),
-    "held-out": (0.875, 0.025, 0.88, 0.99, 0.97),
+    # measured over 130 labelled pages of the pages source (77 tuning, 53 held out), rules only
+    "tuning": (0.92, 0.017, 0.99, 0.93, 0.97),
+    "held-out": (0.88, 0.04, 0.98, 0.95, 0.985),
 }
 
 
