@@ -15,6 +15,8 @@ COMMANDS_MODULE = "crawler.commands"
 USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospector; link checker)"
 ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
 # Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
+# A link check and a page request of the same URL are different work (crawler/fingerprint.py)
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.KindFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
     "crawler.recrawl.ReuseCheckMiddleware": 60,  # a target checked ok lately is carried, not asked (CHECK_MAX_AGE)

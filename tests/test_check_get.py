@@ -4,6 +4,8 @@ server refuses it (416)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.crawling import run_crawl
@@ -69,3 +71,31 @@ def test_get_first_reads_only_what_the_verdict_needs(resources, tmp_path):
     # hold a few MiB the server writes before it sees the client go, hence the loose bound.
     assert web.hits("files.org") == 1 and web.hits("big-pages.com", "/guide.html") == 1
     assert pdf.sent * CHUNK < 16 * 1024 * 1024 and page.sent * CHUNK < 16 * 1024 * 1024, (pdf.sent, page.sent)
+
+
+def slow(body: bytes, seconds: float):
+    def stream():
+        time.sleep(seconds)
+        yield body
+    return stream
+
+
+def test_a_page_that_another_site_links_to_is_crawled_and_checked(tmp_path):
+    """Site A links to a post of site B, which B's home also links to: the post is checked (A's outbound link) and
+    crawled (B's page), whichever request comes first. Keyed by method and URL alone, a check (a GET) made the page
+    request a duplicate."""
+    routes = {
+        "site-a.com": {"/": (200, {}, b'<html><body><a href="http://site-b.com:{port}/post.html">b</a></body></html>')},
+        "site-b.com": {"/": (200, {}, slow(b'<html><body><a href="/post.html">post</a></body></html>', 1.0)),
+                       "/post.html": (200, {}, b"<html><head><title>Post</title></head><body><p>x</p></body></html>")},
+    }
+    with HostileWeb(routes) as web:
+        a_home = routes["site-a.com"]["/"]
+        routes["site-a.com"]["/"] = (a_home[0], a_home[1], a_home[2].replace(b"{port}", str(web.port).encode()))
+        result = run_crawl("prospects", tmp_path, web, {"seeds": f"{web.url('site-a.com')},{web.url('site-b.com')}"},
+                           {"CRAWL_ID": "both", "PARSE_WORKERS": "0"})
+        assert result.returncode == 0, result.log[-3000:]
+        post = web.url("site-b.com", "/post.html")
+        assert post in {r["url"] for r in result.table("pages")}
+        assert post in {r["url"] for r in result.table("checks")}
+        assert web.hits("site-b.com", "/post.html") == 2  # once as a check, once as a page
