@@ -117,8 +117,10 @@ from __future__ import annotations
 import lxml.etree
 
 from crawler.extract.page import collapse
+from crawler.extract.placement.features import Describer, element_features
 from crawler.extract.placement.layout import _Page
 from crawler.extract.placement.maincontent import find_main_content
+from crawler.extract.placement.model import PageScorer, shipped_model
 from crawler.extract.placement.rules import RegionRule, _rule_region, compile_rules
 from crawler.extract.placement.runs import Run, _block_of, _clip_end, _clip_start, is_running_text, sentence_of
 from crawler.extract.placement.vocabulary import (
@@ -173,48 +175,75 @@ def _context_in_main(run: Run, link, main_text: str) -> bool:
     return len(context) >= 25 and context in main_text
 
 
-def _region(page: _Page, link, run: Run, kept: bool) -> str:
-    """Rules 2-7 for one link."""
+def _region(page: _Page, link, run: Run, kept: bool) -> tuple[str, str]:
+    """Rules 2-7 for one link: its region and which rule decided it (the learned model reads both, ``model.py``)."""
     region, container = page.chrome(link)
     if region == "header" and page.is_menu(link, run):
         # a table layout's header cell holding a row of links without any menu markup (``td.menuHeader``) is a
         # menu: rule 6 reads a group of links before the content the same way
-        return "navigation"
+        return "navigation", "header-menu"
     if region is not None:
-        return region
+        return region, "chrome"
     side = page.side_column(link)
     if side is not None:
-        return side
+        return side, "column"
     if page.article is not None and page.order[link] > page.article_end and not is_running_text(run):
         # link lists after the article ("more stories", teaser rows of <article> cards, sponsored slides) are the
         # related boxes of rule 2 without their words; a footer without markup still shows its marks
         if page.order[link] > page.footer_end() or page.near_footer_mark(link, run):
-            return "footer"
-        return "sidebar"
+            return "footer", "after-article"
+        return "sidebar", "after-article"
     if container == "strong":
-        return "content"
+        return "content", "container"
     where = page.relative_position(link)
     if where == "inside":
-        return "content"
+        return "content", "area"
     if where == "after the footer" or (where is not None and page.near_footer_mark(link, run)):
-        return "footer"
+        return "footer", "mark"
     if where == "before":
         start, end = run.spans.get(link, (0, 0))
         if start == end:
-            return "header"  # an image before the content: a logo
-        return "navigation" if page.group_size(link, run) >= 2 else "header"
+            return "header", "before-image"  # an image before the content: a logo
+        return ("navigation" if page.group_size(link, run) >= 2 else "header"), "before"
     if where is not None or container or kept or is_running_text(run):
-        return "content"
-    return "unknown"
+        return "content", "rest"
+    return "unknown", "none"
 
 
-def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None) -> list[dict]:
+def describe_links(root, anchors, kept=frozenset()) -> list[tuple[tuple[str, str], frozenset]]:
+    """Each link's rules verdict (region, reason) and every feature the model reads of it, its ancestors' included,
+    each once: what training fits and the tests check (``place_links`` scores the same features part by part,
+    ``model.PageScorer``)."""
+    anchors = list(anchors)
+    if not anchors:
+        return []
+    page = _Page(root, anchors)
+    runs = [page.run(link) for link in anchors]
+    for link in anchors:
+        page.chrome(link)
+    describer = Describer(page, root, anchors)
+    described = []
+    for index, link in enumerate(anchors):
+        rule = _region(page, link, runs[index], index in kept)
+        features = set()
+        for _, part in describer.parts(link, runs[index], rule):
+            features.update(part)
+        for ancestor in link.iterancestors():
+            if ancestor.tag not in ("html", "body"):
+                features.update(element_features(ancestor, page.label(ancestor)))
+        described.append((rule, frozenset(features)))
+    return described
+
+
+def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None, model=True) -> list[dict]:
     """Place every link of a parsed page; see the module docstring for how.
 
     ``tree`` is the page's lxml tree (root element or ElementTree), ``anchors`` its ``<a href>``/``<area href>``
     elements in document order. ``rules`` come from :func:`compile_rules`; rules limited to a site apply when
     ``site`` (the page's host) is that host or a subdomain. ``main_content=False`` skips trafilatura (most of the
-    cost): ``in_main_content``, ``position`` and ``paragraph_index`` are then None.
+    cost): ``in_main_content``, ``position`` and ``paragraph_index`` are then None. ``model=False`` places by the
+    rules alone (``PLACEMENT_MODEL``); by default the learned model (``model.py``) decides from the rules' verdict
+    and the link's features, and ``rules`` still win over both.
 
     Returns one dict per anchor: ``region`` (one of ``REGIONS``), ``in_main_content``, ``text_before``,
     ``text_after``, ``sentence``, ``heading``, ``paragraph_index``, ``position``, ``links_in_block``,
@@ -241,6 +270,10 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         kept = {i: (None, None) for i, link in enumerate(anchors) if _context_in_main(runs[i], link, main.text)}
     first_kept, last_kept = (min(kept), max(kept)) if kept else (None, None)
     headings = _heading_map(root, set(anchors))
+    learned = shipped_model() if model else None
+    if learned is not None:
+        scorer = PageScorer(learned, page.label)
+        describer = Describer(page, root, anchors)
 
     rows = []
     for index, link in enumerate(anchors):
@@ -248,7 +281,11 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         start, end = run.spans.get(link, (0, 0))
         # image links are never in trafilatura's output: kept when they sit between kept links
         is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
-        region = (_rule_region(link, active, matched) if active else None) or _region(page, link, run, is_kept)
+        region = _rule_region(link, active, matched) if active else None
+        if region is None:
+            region, reason = _region(page, link, run, is_kept)
+            if learned is not None:
+                region = scorer.region(link, describer.parts(link, run, (region, reason)))
         in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
