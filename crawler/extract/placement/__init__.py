@@ -146,7 +146,8 @@ def lead_in(link, run: Run) -> str | None:
     if items is None:
         return None
     previous = items.getprevious()
-    while previous is not None and not collapse(previous.text_content()):
+    # comments and processing instructions are siblings too (a tree parsed with comments kept)
+    while previous is not None and (not isinstance(previous.tag, str) or not collapse(previous.text_content())):
         previous = previous.getprevious()
     if previous is None or previous.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div", "strong", "b", "dt"):
         return None

@@ -123,6 +123,8 @@ class PageFacts:
         self.host = hosts.most_common(1)[0][0] if hosts else ""
         self.host_tail = _tail(self.host)
         self.total_links = max(len(anchors), 1)
+        # how often each URL is linked from the page: menus and footers repeat the links of the header
+        self.repeats = Counter(href for href, _, _ in self.urls.values())
         self.page_chars = max(chars.get(root, 0), 1)
 
 
@@ -203,6 +205,7 @@ class Describer:
         self.shared: dict = {}
         self.groups: dict = {}  # (size, container) -> its group features
         self.near_words: dict = {}  # element -> its near features (words and label)
+        self.area_chain = set(page.area.iterancestors()) if page.area is not None else set()
 
     def parts(self, link, run, rule: tuple[str, str]) -> list[tuple[object, tuple[str, ...]]]:
         """``[(key, features)]``: the anchor's own features (key None), then three shared parts keyed by what
@@ -243,8 +246,20 @@ class Describer:
                         if group is None:
                             group = self.groups[size, container] = group_features(self.facts, size, container)
                         features.extend(group)
+                        features.append(f"g{size}a:{self._against_area(container)}")
             return features
         return heading_features(key[1])
+
+    def _against_area(self, container) -> str:
+        """Where a group container lies against the main area (rule 6): around it, in it, before or after it."""
+        area = self.page.area
+        if area is None:
+            return "none"
+        if container is area or container in self.area_chain:
+            return "holds"
+        if area in container.iterancestors():
+            return "in"
+        return "before" if self.page.order[container] < self.page.order[area] else "after"
 
     def _near(self, parent) -> list[str]:
         """The link's nearest ancestors (``NEAR`` of them, from its parent): what encloses it closely outweighs
@@ -276,7 +291,9 @@ class Describer:
         features.extend(f"ac:{word}" for word in _own_words(link, "class"))
         rel = (link.get("rel") or "").lower().split()
         features.extend({f"rel:{value}" for value in rel if value in ("nofollow", "ugc", "sponsored", "me")})
+        href = self.facts.urls[link][0]
         features.extend(href_features(*self.facts.urls[link], self.facts))
+        features.append(f"rep:{_bucket(self.facts.repeats[href], COUNTS)}")
         return features
 
 

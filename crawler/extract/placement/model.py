@@ -107,3 +107,6 @@ def shipped_model() -> Model | None:
     if not MODEL_PATH.is_file():
         return None
     return Model.from_json(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+shipped_model()  # read at import: the parse pool's fork server preloads this package, so its processes share it
