@@ -31,6 +31,15 @@ _SKIP_TEXT = SKIPPED_TAGS | {"noscript", "svg", "select", "textarea"}
 MAX_WORDS = 6  # words taken from a heading, an anchor or a URL path
 GROUP_SIZES = (3, 10)
 NEAR = 3  # ancestors whose words count apart as the link's near surroundings
+# every kind of feature (the name before ":"), by part: ancestors, context, near, groups, heading, anchor
+FEATURE_KINDS = frozenset(
+    (
+        "t r w al ip l "
+        "rule why rw abs near weak cont bc pos where art h1 after-footer rc rd rl blk running "
+        "n1t n2t n3t nw nl hl hw img tl aw ac rel h hx hd hu rep"
+    ).split()
+    + [f"g{size}{kind}" for size in GROUP_SIZES for kind in "dcstnpwa"]
+)
 
 
 
@@ -83,8 +92,9 @@ def element_features(element, label: str | None) -> list[str]:
 
 class PageFacts:
     """Per-element counts computed once per page, bottom-up in one pass (O(elements)): characters of visible text,
-    characters inside links, number of links; and the page's own host (the most common host among its absolute
-    links: relative links and links to it are the site's own)."""
+    characters inside links, number of links; and the page's own host: the most common host among its absolute
+    links, unless relative links are more common still (then every absolute link is another site's). Not the
+    crawl's idea of the site: the features must be those of the training pages, read without their URL."""
 
     def __init__(self, root, anchors):
         chars: dict = {}
@@ -110,6 +120,7 @@ class PageFacts:
         self.chars, self.link_chars, self.links = chars, link_chars, links
         self.urls: dict = {}  # anchor -> (href stripped, its urlsplit or None, its host)
         hosts = Counter()
+        relative = 0
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
             try:
@@ -120,7 +131,11 @@ class PageFacts:
             self.urls[anchor] = (href, parts, host)
             if host:
                 hosts[host] += 1
-        self.host = hosts.most_common(1)[0][0] if hosts else ""
+            elif parts is not None and not parts.scheme:
+                relative += 1
+        # a site that links to itself with relative URLs: its absolute links are other sites', whichever is commonest
+        top, count = hosts.most_common(1)[0] if hosts else ("", 0)
+        self.host = top if count >= relative else ""
         self.host_tail = _tail(self.host)
         self.total_links = max(len(anchors), 1)
         # how often each URL is linked from the page: menus and footers repeat the links of the header
