@@ -77,7 +77,7 @@ def test_features_of_a_small_page():
     assert (region, reason) == ("navigation", "chrome")
     assert {"rule:navigation", "why:chrome", "rw:navigation/chrome", "near:navigation", "abs:None",
             "t:nav", "t:header", "t:ul", "w:main", "w:menu", "w:site", "w:header", "al:primary",
-            "l:navigation", "l:header", "n1t:li", "n2t:ul", "n3t:nav", "nw:menu", "g3t:ul", "g3n:3",
+            "l:navigation", "l:header", "n1t:li", "n2t:ul", "n3t:nav", "n3w:menu", "n3l:navigation", "g3t:ul", "g3n:3",
             "aw:news", "h:internal", "hd:1", "hu:news", "hl:none", "where:before", "h1:before", "blk:li"} <= news
     # the link itself, html and body are no ancestors of note
     assert not {"t:a", "t:html", "t:body", "n1t:a"} & news

@@ -36,8 +36,9 @@ FEATURE_KINDS = frozenset(
     (
         "t r w al ip l "
         "rule why rw abs near weak cont bc pos where art h1 after-footer rc rd rl blk running "
-        "n1t n2t n3t nw nl hl hw img tl aw ac rel h hx hd hu rep"
+        "hl hw img tl aw ac rel h hx hd hu rep"
     ).split()
+    + [f"n{depth}{kind}" for depth in range(1, NEAR + 1) for kind in "twl"]
     + [f"g{size}{kind}" for size in GROUP_SIZES for kind in "dcstnpwa"]
 )
 
@@ -208,24 +209,22 @@ def link_groups(facts: PageFacts, link, inclusive: bool = False) -> list:
 
 
 class Describer:
-    """A page's links described for the model. A link's features come in parts: its own, and parts shared with
-    other links and computed once per page (its parent's near surroundings, its link groups, its heading); each
-    shared part has a key, so a scorer can weigh it once too (``model.PageScorer``). Parts never share a
-    feature kind, so a link's features are their disjoint union."""
+    """A page's links described for the model. A link's features come in parts: the anchor's own, and parts shared
+    with other links, each computed once per page and keyed by what decides it (the rules' verdict and chain,
+    where the link is, its run of text, each of its three nearest ancestors, its link groups, its heading), so a
+    scorer weighs each part once too (``model.PageScorer``). Parts never share a feature kind, so a link's features
+    are their disjoint union."""
 
     def __init__(self, page, root, anchors):
         self.page = page
         self.facts = PageFacts(root, anchors)
         self.headings = heading_before(root, set(anchors))
         self.shared: dict = {}
-        self.groups: dict = {}  # (size, container) -> its group features
-        self.near_words: dict = {}  # element -> its near features (words and label)
         self.area_chain = set(page.area.iterancestors()) if page.area is not None else set()
+        self.groups: dict = {}  # parent -> the keys of its link groups
 
-    def parts(self, link, run, rule: tuple[str, str]) -> list[tuple[object, tuple[str, ...]]]:
-        """``[(key, features)]``: the anchor's own features (key None), then three shared parts keyed by what
-        decides them: the context (the rules' verdict and chain, where the link is, its run of text), the parent
-        (the near surroundings and the link groups, with the ancestors' sum when scored) and the heading."""
+    def keys(self, link, run, rule: tuple[str, str]) -> list:
+        """The keys of the link's shared parts."""
         page = self.page
         order = page.order[link]
         if page.article is None:
@@ -234,13 +233,35 @@ class Describer:
             article = "in"
         else:
             article = "after" if order > page.article_end else "before"
-        context = ("context", *rule, *page._chain(link), min(int(10 * order / max(len(page.order), 1)), 9),
-                   page.relative_position(link), article, order < page.first_h1, order > page.footer_end(), id(run),
-                   _block_of(link))
-        keys = (context, ("parent", link.getparent()), ("heading", self.headings.get(link)))
+        keys = [
+            ("rule", *rule, *page._chain(link)),
+            ("where", min(int(10 * order / max(len(page.order), 1)), 9), page.relative_position(link), article,
+             order < page.first_h1, order > page.footer_end()),
+            ("run", id(run), _block_of(link)),
+        ]
+        parent = link.getparent()
+        element, depth = parent, 0
+        while element is not None and depth < NEAR and element.tag not in ("body", "html"):
+            depth += 1
+            keys.append((depth, element))  # ("n<depth>" part) the near ancestors
+            element = element.getparent()
+        if parent is not None:
+            groups = self.groups.get(parent)
+            if groups is None:
+                groups = self.groups[parent] = [
+                    ("group", size, container)
+                    for size, container in zip(GROUP_SIZES, link_groups(self.facts, parent, inclusive=True))
+                    if container is not None
+                ]
+            keys.extend(groups)
+        keys.append(("heading", self.headings.get(link)))
+        return keys
+
+    def parts(self, link, run, rule: tuple[str, str]) -> list[tuple[object, tuple[str, ...]]]:
+        """``[(key, features)]``: the anchor's own features (key None), then the shared parts."""
         parts: list[tuple[object, tuple[str, ...]]] = [(None, tuple(self.anchor(link, run)))]
         shared = self.shared
-        for key in keys:
+        for key in self.keys(link, run, rule):
             features = shared.get(key)
             if features is None:
                 features = shared[key] = tuple(dict.fromkeys(self._shared(key, run)))  # each once
@@ -249,21 +270,21 @@ class Describer:
 
     def _shared(self, key, run) -> list[str]:
         kind = key[0]
-        if kind == "context":
-            return [*rule_features(*key[1:8]), *where_features(*key[8:13]), *run_features(run, key[14])]
-        if kind == "parent":
-            parent = key[1]
-            features = self._near(parent)
-            if parent is not None:
-                for size, container in zip(GROUP_SIZES, link_groups(self.facts, parent, inclusive=True)):
-                    if container is not None:
-                        group = self.groups.get((size, container))
-                        if group is None:
-                            group = self.groups[size, container] = group_features(self.facts, size, container)
-                        features.extend(group)
-                        features.append(f"g{size}a:{self._against_area(container)}")
-            return features
-        return heading_features(key[1])
+        if kind == "rule":
+            return rule_features(*key[1:])
+        if kind == "where":
+            return where_features(*key[1:])
+        if kind == "run":
+            return run_features(run, key[2])
+        if kind == "group":
+            _, size, container = key
+            return [*group_features(self.facts, size, container), f"g{size}a:{self._against_area(container)}"]
+        if kind == "heading":
+            return heading_features(key[1])
+        depth, element = key
+        label = self.page.label(element)
+        return [f"n{depth}t:{element.tag}", *(f"n{depth}w:{word}" for word in _own_words(element)),
+                *((f"n{depth}l:{label}",) if label is not None else ())]
 
     def _against_area(self, container) -> str:
         """Where a group container lies against the main area (rule 6): around it, in it, before or after it."""
@@ -275,24 +296,6 @@ class Describer:
         if area in container.iterancestors():
             return "in"
         return "before" if self.page.order[container] < self.page.order[area] else "after"
-
-    def _near(self, parent) -> list[str]:
-        """The link's nearest ancestors (``NEAR`` of them, from its parent): what encloses it closely outweighs
-        what wraps half the page. Their tags by distance, their words and labels whatever the distance."""
-        features = []
-        depth = 0
-        element = parent
-        while element is not None and depth < NEAR and element.tag not in ("body", "html"):
-            depth += 1
-            features.append(f"n{depth}t:{element.tag}")
-            words = self.near_words.get(element)
-            if words is None:
-                label = self.page.label(element)
-                words = self.near_words[element] = (*(f"nw:{word}" for word in _own_words(element)),
-                                                     *((f"nl:{label}",) if label is not None else ()))
-            features.extend(words)
-            element = element.getparent()
-        return features
 
     def anchor(self, link, run) -> list[str]:
         """What is the link's alone: image or text, its words, its class, rel and URL."""

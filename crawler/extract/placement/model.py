@@ -82,7 +82,7 @@ class PageScorer:
 
     def region(self, link, parts) -> str:
         """The region of ``link`` from its feature parts (``features.Describer.parts``): the anchor's own features,
-        and shared parts whose score is computed once per page; the ``parent`` part carries the ancestors' sum
+        and shared parts whose score is computed once per page; the parent's part carries the ancestors' sum
         too."""
         weights, shared = self.model.weights, self.shared
         rows = [self.model.bias]
@@ -93,7 +93,7 @@ class PageScorer:
             score = shared.get(key)
             if score is None:
                 found = [weights[name] for name in features if name in weights]
-                if key[0] == "parent" and key[1] is not None:
+                if key[0] == 1:  # the parent's part carries the ancestors' sum
                     found.append(self.chain(key[1])[1])
                 score = shared[key] = [sum(column) for column in zip(*found)] if found else ()
             if score:
