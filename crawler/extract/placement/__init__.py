@@ -7,7 +7,8 @@ the same tree (it copies it internally), so a page is downloaded, decoded and pa
 
 Regions
 =======
-``REGIONS`` names where a link sits. The first decision in this order wins:
+``REGIONS`` names where a link sits. The rules decide in this order, the first decision winning (then the learned
+model weighs their verdict, below):
 
 1. **Per-site rules** (``LINK_REGION_RULES``, see :func:`compile_rules`): the first rule that matches the link or
    one of its ancestors.
@@ -83,6 +84,16 @@ Regions
 trafilatura is only the tie-breaker of rule 7: its fast extraction keeps menus, footers and link lists on small
 pages and drops link lists that are the page's content (measured on the fixtures), while rules 2-5 are exact on
 hinted markup. It answers the other question, whether a link is part of the main text, below.
+
+The learned model
+=================
+Rules 2-7 give a verdict and the rule that gave it; with ``model=True`` (``PLACEMENT_MODEL``, the default) a
+multinomial logistic regression (``model.py``, weights in ``model.json``) takes that verdict as one feature among
+the link's others (``features.py``: its ancestors' landmarks, roles and class/id words, its near ancestors, its
+link groups, where it is against the main area, its run of text, its heading, the anchor and its URL) and gives
+the region; it never says ``unknown``. It is trained on the labelled real pages' tuning part and the fixtures
+(``python -m tests.realpages.train``), so it learns where the rules go wrong on real pages; rule 1 (per-site
+rules) still wins over it. docs/placement.md has its features, figures and cost.
 
 Main content
 ============

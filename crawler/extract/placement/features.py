@@ -306,7 +306,7 @@ class Describer:
         words = _TEXT_WORD.findall(text)
         if len(words) <= MAX_WORDS:
             features.extend({f"aw:{word.lower()}" for word in words})  # a set: a feature counts once
-        features.extend(f"ac:{word}" for word in _own_words(link, "class"))
+        features.extend(f"ac:{word}" for word in _words_of(link.get("class")))
         rel = (link.get("rel") or "").lower().split()
         features.extend({f"rel:{value}" for value in rel if value in ("nofollow", "ugc", "sponsored", "me")})
         href = self.facts.urls[link][0]
@@ -364,8 +364,9 @@ def group_features(facts: PageFacts, size: int, container) -> list[str]:
     ]
 
 
-def _own_words(element, *attributes) -> tuple[str, ...]:
-    return _words_of(*(element.get(attribute) for attribute in attributes or ("class", "id")))
+def _own_words(element) -> tuple[str, ...]:
+    """The words of an element's class and id, each once."""
+    return _words_of(element.get("class"), element.get("id"))
 
 
 @lru_cache(maxsize=16384)
