@@ -297,7 +297,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         if region is None:
             region, reason = _region(page, link, run, is_kept)
             if learned is not None:
-                region = scorer.region(link, describer.parts(link, run, (region, reason)))
+                region = scorer.region(describer, link, run, (region, reason))
         in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crawler.extract.placement.runs import _block_of, is_running_text
-from crawler.extract.placement.vocabulary import _SPLIT, _WORD, LINK_TAGS, SKIPPED_TAGS
+from crawler.extract.placement.vocabulary import _SPLIT, _WORD, BLOCK_TAGS, LINK_TAGS, SKIPPED_TAGS
 
 _TEXT_WORD = re.compile(r"[^\W\d_]{2,}")  # words of visible text (headings, anchors), any script
 _SKIP_TEXT = SKIPPED_TAGS | {"noscript", "svg", "select", "textarea"}
@@ -221,41 +221,50 @@ class Describer:
         self.headings = heading_before(root, set(anchors))
         self.shared: dict = {}
         self.area_chain = set(page.area.iterancestors()) if page.area is not None else set()
-        self.groups: dict = {}  # parent -> the keys of its link groups
+        self.around: dict = {}  # a link's parent -> what it decides for the link (_around)
 
     def keys(self, link, run, rule: tuple[str, str]) -> list:
         """The keys of the link's shared parts."""
         page = self.page
         order = page.order[link]
+        parent = link.getparent()
+        around = self.around.get(parent)
+        if around is None:
+            around = self.around[parent] = self._around(parent)
+        in_article, block, keys = around
         if page.article is None:
             article = "none"
-        elif page.article in link.iterancestors():
+        elif in_article:
             article = "in"
         else:
             article = "after" if order > page.article_end else "before"
-        keys = [
+        return [
             ("rule", *rule, *page._chain(link)),
             ("where", min(int(10 * order / max(len(page.order), 1)), 9), page.relative_position(link), article,
              order < page.first_h1, order > page.footer_end()),
-            ("run", id(run), _block_of(link)),
+            ("run", id(run), block),
+            *keys,
+            ("heading", self.headings.get(link)),
         ]
-        parent = link.getparent()
+
+    def _around(self, parent) -> tuple:
+        """What a link's parent decides for it: whether it is in the article, its block, the keys of its near
+        ancestors and link groups."""
+        if parent is None:
+            return False, None, []
+        article = self.page.article
+        in_article = article is not None and (parent is article or article in parent.iterancestors())
+        block = parent if parent.tag in BLOCK_TAGS else _block_of(parent)
+        keys: list = []
         element, depth = parent, 0
         while element is not None and depth < NEAR and element.tag not in ("body", "html"):
             depth += 1
-            keys.append((depth, element))  # ("n<depth>" part) the near ancestors
+            keys.append((depth, element))  # the near ancestors' parts, by distance
             element = element.getparent()
-        if parent is not None:
-            groups = self.groups.get(parent)
-            if groups is None:
-                groups = self.groups[parent] = [
-                    ("group", size, container)
+        keys.extend(("group", size, container)
                     for size, container in zip(GROUP_SIZES, link_groups(self.facts, parent, inclusive=True))
-                    if container is not None
-                ]
-            keys.extend(groups)
-        keys.append(("heading", self.headings.get(link)))
-        return keys
+                    if container is not None)
+        return in_article, block, keys
 
     def parts(self, link, run, rule: tuple[str, str]) -> list[tuple[object, tuple[str, ...]]]:
         """``[(key, features)]``: the anchor's own features (key None), then the shared parts."""
@@ -264,11 +273,12 @@ class Describer:
         for key in self.keys(link, run, rule):
             features = shared.get(key)
             if features is None:
-                features = shared[key] = tuple(dict.fromkeys(self._shared(key, run)))  # each once
+                features = shared[key] = tuple(dict.fromkeys(self.shared_features(key, run)))  # each once
             parts.append((key, features))
         return parts
 
-    def _shared(self, key, run) -> list[str]:
+    def shared_features(self, key, run) -> list[str]:
+        """The features of the shared part ``key`` (``run`` is the link's, for a run part)."""
         kind = key[0]
         if kind == "rule":
             return rule_features(*key[1:])
@@ -339,7 +349,7 @@ def run_features(run, block) -> list[str]:
         f"rc:{_bucket(run.chars - run.link_chars, CHARS)}",
         f"rd:{_bucket(run.link_chars / run.chars, SHARES) if run.chars else 'none'}",
         f"rl:{_bucket(run.links, COUNTS)}",
-        f"blk:{block.tag}",
+        f"blk:{block.tag if block is not None else None}",
     ]
     if is_running_text(run):
         features.append("running")

@@ -80,24 +80,22 @@ class PageScorer:
             sums[node] = (seen, score)
         return seen, score
 
-    def region(self, link, parts) -> str:
-        """The region of ``link`` from its feature parts (``features.Describer.parts``): the anchor's own features,
-        and shared parts whose score is computed once per page; the parent's part carries the ancestors' sum
-        too."""
+    def region(self, describer, link, run, rule: tuple[str, str]) -> str:
+        """The region of ``link``: the weights of its anchor's own features, and of its shared parts
+        (``features.Describer.keys``), each part scored once per page; the parent's part carries the ancestors'
+        sum too. The features are those ``Describer.parts`` lists (``describe_links``, what training fits)."""
         weights, shared = self.model.weights, self.shared
         rows = [self.model.bias]
-        for key, features in parts:
-            if key is None:
-                rows.extend(weights[name] for name in set(features) if name in weights)
-                continue
+        for key in describer.keys(link, run, rule):
             score = shared.get(key)
             if score is None:
-                found = [weights[name] for name in features if name in weights]
-                if key[0] == 1:  # the parent's part carries the ancestors' sum
+                found = [weights[name] for name in set(describer.shared_features(key, run)) if name in weights]
+                if key[0] == 1:  # the parent
                     found.append(self.chain(key[1])[1])
                 score = shared[key] = [sum(column) for column in zip(*found)] if found else ()
             if score:
                 rows.append(score)
+        rows.extend(weights[name] for name in set(describer.anchor(link, run)) if name in weights)
         return self.model.best([sum(column) for column in zip(*rows)])
 
 
