@@ -98,7 +98,8 @@ class ProspectsSpider(FrontierSpider):
             if crawler.settings.getbool("PLACEMENT_ENABLED"):
                 rules = crawler.settings.get("LINK_REGION_RULES")
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
-                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"))
+                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"),
+                                             crawler.settings.getbool("PLACEMENT_MODEL"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
                                      CheckPolicy.from_settings(crawler.settings),
