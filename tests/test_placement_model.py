@@ -147,7 +147,7 @@ def test_the_setting_reaches_placement_in_process_and_in_the_pool():
         assert error is None
         built = build_page(fetched).item
         expected = place_links(built.root, built.anchors, main_content=False, site="www.example.com", model=model)
-        placed[model] = [row["region"] for row in result.item.links]
+        placed[model] = [row.region for row in result.item.links]
         assert placed[model] == [row["region"] for row in expected]
     assert placed[True] != placed[False], path.name
     for override, expected in (({}, True), ({"PLACEMENT_MODEL": False}, False), ({"PLACEMENT_MODEL": "0"}, False)):
