@@ -139,5 +139,14 @@ def rate(count: int, first: datetime | float | None, last: datetime | float | No
     return (count - 1) / span if span > 0 else 0.0
 
 
+def rate_by_part(times: list[datetime], parts: int = 10) -> list[float]:
+    """Events per second within each ``parts``-th of the sorted ``times`` (the first tenth of the pages, the
+    second...): a crawl whose cost per page grows with its size slows down from one part to the next."""
+    if len(times) < 2 * parts:
+        return []
+    bounds = [round(i * len(times) / parts) for i in range(parts + 1)]
+    return [round(rate(b - a, times[a], times[b - 1]), 1) for a, b in zip(bounds, bounds[1:])]
+
+
 def parquet_bytes(out: Path, table: str) -> int:
     return sum(p.stat().st_size for p in (Path(out) / table).rglob("*.parquet"))
