@@ -353,7 +353,9 @@ def _check_rows(ids, target_url, target_host_arr, start, seed) -> dict:
 # --- the backlinks crawls ------------------------------------------------------------------------------------------
 def _backlinks_crawls(root, figures, backlink_rows, part_rows, seed, log) -> None:
     rng = random.Random(seed + 2)
-    per_crawl = max(1, backlink_rows // len(figures.crawls))
+    per_crawl = backlink_rows // len(figures.crawls)
+    if per_crawl < 1:
+        return
     churn = per_crawl // 50  # 2% of the input replaced each crawl
     targets = pa.array([f"https://shop.example.com/p/{i}" for i in range(190)]
                        + [f"domain:brand{i}.example.com" for i in range(10)], pa.string())
