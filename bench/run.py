@@ -93,7 +93,8 @@ class Bench:
     def setup(self) -> None:
         self.log(f"generating the synthetic web in {self.tmp} ...")
         nginx_port, dynamic_port = free_port(), free_port()
-        self.web = generate(self.tmp / "web", nginx_port=nginx_port, dynamic_port=dynamic_port, **self.size)
+        web_size = {k: self.size[k] for k in ("pages", "sites", "peer_pages")}
+        self.web = generate(self.tmp / "web", nginx_port=nginx_port, dynamic_port=dynamic_port, **web_size)
         self.web.root.chmod(0o755)
         self.log(f"web: {self.web.page_count} pages over {len(self.web.sites)} sites "
                  f"({self.web.bytes_written / self.web.page_count / 1024:.0f} KB/page), {len(self.web.targets)} "
