@@ -68,6 +68,7 @@ ON_DEMAND = {"profile", "grow"}  # stages run only when asked for by name
 WEBLESS = {"lake"}  # stages that need no synthetic web (nor its servers)
 REPORT_REPEATS = 3  # runs of each report over the synthetic lake (the best and every run are recorded)
 UNLIMITED = {"max_depth": "1000", "max_pages_per_site": "1000000"}  # crawl the whole synthetic web
+ARG_MAX = 131072  # bytes of one command-line argument (Linux's MAX_ARG_STRLEN)
 
 
 class Bench:
@@ -106,6 +107,18 @@ class Bench:
         self.seeds_file = self.tmp / "seeds.txt"
         self.seeds_file.write_text("\n".join(self.web.seeds) + "\n")
         self.dns = SimpleNamespace(dns_overrides=self.web.named_hosts)
+        self.crawl_env: dict = {}
+        if len(self.web.dns_overrides) > ARG_MAX // 2:
+            # One argument may not exceed 128 KiB (Linux's MAX_ARG_STRLEN): a web of ~20,000 pages names more hosts
+            # than that. Its names then reach the crawls through a settings module (the project's settings plus
+            # DNS_OVERRIDES), which Scrapy loads from SCRAPY_SETTINGS_MODULE.
+            module = self.tmp / "bench_settings"
+            module.mkdir()
+            (module / "linkprospector_bench_settings.py").write_text(
+                f"from crawler.settings import *  # noqa: F403\n\nDNS_OVERRIDES = {self.web.named_hosts!r}\n")
+            self.crawl_env = {"SCRAPY_SETTINGS_MODULE": "linkprospector_bench_settings",
+                              "PYTHONPATH": os.pathsep.join([str(module), str(REPO)])}
+            self.dns = SimpleNamespace(dns_overrides={})
 
     def redis(self) -> RedisServer:
         if not hasattr(self, "_redis"):
@@ -135,7 +148,11 @@ class Bench:
         merged = {**CONCURRENCY, "CHECK_TIMEOUT": str(CHECK_TIMEOUT), "LOG_LEVEL": "INFO", "STATS_FILE": str(stats),
                   **{k: str(v) for k, v in settings.items()}}
         args = {**UNLIMITED, **({"seeds": seeds} if seeds else {})}
-        return crawl_command("prospects", out, self.dns, args, merged)
+        cmd = crawl_command("prospects", out, self.dns, args, merged)
+        if self.crawl_env:  # the names come from the settings module: drop the empty override
+            at = cmd.index("DNS_OVERRIDES=")
+            del cmd[at - 1:at + 1]
+        return cmd
 
     def prospects_figures(self, out: Path, runs: list[measure.Run], stats_files: list[Path]) -> dict:
         pages = measure.read_rows(out, "pages", ["url", "fetched_at", "parse_status"])
@@ -236,7 +253,7 @@ class Bench:
         stats = out / "stats.json"
         self.dynamic.reset()
         run = measure.run(self.prospects_cmd(out, str(self.seeds_file), stats, **settings), cwd=REPO,
-                          log=out / "crawl.log", timeout=self.crawl_timeout())
+                          env=self.crawl_env, log=out / "crawl.log", timeout=self.crawl_timeout())
         result = self.prospects_figures(out, [run], [stats])
         self.record(name, result)
         return result
@@ -246,7 +263,7 @@ class Bench:
         out = self.tmp / name
         out.mkdir()
         redis_url = f"{self.redis().url}/0"
-        env = {"REDIS_URL": redis_url}
+        env = {"REDIS_URL": redis_url, **self.crawl_env}
         mem0 = self.redis_memory(redis_url, flush=True)
         # A Bloom dupefilter (crawler/frontier/bloom.py) is sized for DUPEFILTER_CAPACITY URLs when the crawl is
         # seeded and allocated at once: size it for this crawl (twice the URLs the embedded crawl saw), as its
@@ -287,7 +304,8 @@ class Bench:
         out.mkdir()
         self.dynamic.reset()
         stats = out / "stats.json"
-        run = measure.run(self.prospects_cmd(out, web.peer_seed, stats), cwd=REPO, log=out / "crawl.log", timeout=900)
+        run = measure.run(self.prospects_cmd(out, web.peer_seed, stats), cwd=REPO, env=self.crawl_env, log=out / "crawl.log",
+                          timeout=900)
         rows = measure.read_rows(out, "checks", ["url", "verdict", "reason", "checked_at"])
         found = {r["url"]: r["verdict"] for r in rows}
         pages = len(measure.read_rows(out, "pages", ["url"]))
@@ -355,7 +373,7 @@ class Bench:
         out.mkdir()
         self.dynamic.reset()
         archived = measure.run(self.prospects_cmd(out / "crawl", self.web.seeds[0], out / "crawl-stats.json", WARC_ENABLED="True"),
-                               cwd=REPO, log=out / "crawl.log", timeout=1800)
+                               cwd=REPO, env=self.crawl_env, log=out / "crawl.log", timeout=self.crawl_timeout())
         warcs = sorted((out / "crawl" / "warc").rglob("*.warc.gz"))
         if archived.returncode != 0 or not warcs:
             result = {"problem": f"the archiving crawl wrote no WARC file (exit {archived.returncode})"}
@@ -383,7 +401,8 @@ class Bench:
             stats = out / f"{crawl}-stats.json"
             self.dynamic.reset()
             run = measure.run(self.prospects_cmd(out / "lake", str(self.seeds_file), stats, WARC_ENABLED="True",
-                                                 CRAWL_ID=crawl), cwd=REPO, log=out / f"{crawl}.log", timeout=1800)
+                                                 CRAWL_ID=crawl), cwd=REPO, env=self.crawl_env, log=out / f"{crawl}.log",
+                              timeout=self.crawl_timeout())
             data = json.loads(stats.read_text()) if stats.exists() else {}
             fetched = sorted(p["fetched_at"] for p in measure.read_rows(out / "lake", "pages", ["fetched_at", "crawl"])
                              if p["crawl"] == crawl and p["fetched_at"] is not None)
@@ -468,7 +487,7 @@ class Bench:
         cmd = self.prospects_cmd(out, str(self.seeds_file), out / "stats.json")
         cmd = [cmd[0], "-m", "pyinstrument", "-r", "json", "-o", str(report), *cmd[1:]]
         self.dynamic.reset()
-        run = measure.run(cmd, cwd=REPO, log=out / "crawl.log", timeout=3600)
+        run = measure.run(cmd, cwd=REPO, env=self.crawl_env, log=out / "crawl.log", timeout=max(3600, self.crawl_timeout()))
         if not report.exists():
             result = {"problem": f"pyinstrument wrote no profile (exit {run.returncode})"}
         else:
