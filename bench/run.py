@@ -17,7 +17,12 @@ same session on the same synthetic web (``bench/synthweb.py``, served by nginx a
 6. ``warc``: WARC ingest pages/s, when a ``warc`` spider exists;
    ``recrawl``: two crawls of the unchanged web into one lake (the first archiving WARC): the second one's
    requests, bytes received and wall time against the first's (conditional GET, reused checks);
-7. ``profile`` (only with ``--profile`` or ``--only``): the embedded crawl under pyinstrument, folded into costs.
+7. ``lake``: a synthetic lake of ``--link-rows`` link rows and as many backlinks rows over 3 crawls
+   (``bench/synthlake.py``, no web needed), then ``scrapy prospects`` and ``scrapy backlinks-diff`` over it, as a
+   user runs them: wall time and peak RSS, on the parts as a crawl writes them and again after ``scrapy compact``;
+8. ``profile`` (only with ``--profile`` or ``--only``): the embedded crawl under pyinstrument, folded into costs;
+   ``grow`` (only with ``--only``): the embedded crawl alone, defaults, with pages/s for each tenth of the pages
+   and RSS as the pages grow: the run to scale up with ``--pages`` (does the cost per page stay flat?).
 
 pages/s is measured between the first and the last page fetched (from the Parquet ``pages`` rows, or the bare
 spider's response times), so process start-up and the idle wait of cluster workers are left out on both sides.
@@ -45,31 +50,35 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import costs, measure, profiling  # noqa: E402
+from bench import costs, measure, profiling, synthlake  # noqa: E402
 from bench import peers as peer_tools  # noqa: E402
 from bench.servers import DynamicTargets, Nginx, RedisServer, free_port  # noqa: E402
 from bench.synthweb import CLASSES, generate  # noqa: E402
 from demo.commands import crawl_command  # noqa: E402
 
 SIZES = {
-    "quick": {"pages": 400, "sites": 4, "peer_pages": 30},
-    "full": {"pages": 5000, "sites": 10, "peer_pages": 200},
+    "quick": {"pages": 400, "sites": 4, "peer_pages": 30, "link_rows": 200_000},
+    "full": {"pages": 5000, "sites": 10, "peer_pages": 200, "link_rows": 10_000_000},
 }
 CHECK_TIMEOUT = 3  # seconds, for our checker and every peer alike
 PEER_CAP = {"quick": 20, "full": 600}  # seconds a peer may take before it is stopped (reported as "> cap")
 CONCURRENCY = {"CONCURRENT_REQUESTS": "64", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}  # the project's defaults
-STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc", "recrawl", "profile")
+STAGES = ("bare", "prospects", "redis", "cluster", "peers", "costs", "warc", "recrawl", "lake", "profile", "grow")
+ON_DEMAND = {"profile", "grow"}  # stages run only when asked for by name
+WEBLESS = {"lake"}  # stages that need no synthetic web (nor its servers)
+REPORT_REPEATS = 3  # runs of each report over the synthetic lake (the best and every run are recorded)
 UNLIMITED = {"max_depth": "1000", "max_pages_per_site": "1000000"}  # crawl the whole synthetic web
+ARG_MAX = 131072  # bytes of one command-line argument (Linux's MAX_ARG_STRLEN)
 
 
 class Bench:
     def __init__(self, args):
         self.args = args
         self.size = dict(SIZES["quick" if args.quick else "full"])
-        for key in ("pages", "sites", "peer_pages"):
+        for key in ("pages", "sites", "peer_pages", "link_rows"):
             if getattr(args, key) is not None:
                 self.size[key] = getattr(args, key)
-        self.stages = set(args.only.split(",")) if args.only else set(STAGES) - {"profile"}
+        self.stages = set(args.only.split(",")) if args.only else set(STAGES) - ON_DEMAND
         if args.profile:
             self.stages.add("profile")
         self.started = time.monotonic()
@@ -85,7 +94,8 @@ class Bench:
     def setup(self) -> None:
         self.log(f"generating the synthetic web in {self.tmp} ...")
         nginx_port, dynamic_port = free_port(), free_port()
-        self.web = generate(self.tmp / "web", nginx_port=nginx_port, dynamic_port=dynamic_port, **self.size)
+        web_size = {k: self.size[k] for k in ("pages", "sites", "peer_pages")}
+        self.web = generate(self.tmp / "web", nginx_port=nginx_port, dynamic_port=dynamic_port, **web_size)
         self.web.root.chmod(0o755)
         self.log(f"web: {self.web.page_count} pages over {len(self.web.sites)} sites "
                  f"({self.web.bytes_written / self.web.page_count / 1024:.0f} KB/page), {len(self.web.targets)} "
@@ -97,6 +107,18 @@ class Bench:
         self.seeds_file = self.tmp / "seeds.txt"
         self.seeds_file.write_text("\n".join(self.web.seeds) + "\n")
         self.dns = SimpleNamespace(dns_overrides=self.web.named_hosts)
+        self.crawl_env: dict = {}
+        if len(self.web.dns_overrides) > ARG_MAX // 2:
+            # One argument may not exceed 128 KiB (Linux's MAX_ARG_STRLEN): a web of ~20,000 pages names more hosts
+            # than that. Its names then reach the crawls through a settings module (the project's settings plus
+            # DNS_OVERRIDES), which Scrapy loads from SCRAPY_SETTINGS_MODULE.
+            module = self.tmp / "bench_settings"
+            module.mkdir()
+            (module / "linkprospector_bench_settings.py").write_text(
+                f"from crawler.settings import *  # noqa: F403\n\nDNS_OVERRIDES = {self.web.named_hosts!r}\n")
+            self.crawl_env = {"SCRAPY_SETTINGS_MODULE": "linkprospector_bench_settings",
+                              "PYTHONPATH": os.pathsep.join([str(module), str(REPO)])}
+            self.dns = SimpleNamespace(dns_overrides={})
 
     def redis(self) -> RedisServer:
         if not hasattr(self, "_redis"):
@@ -118,11 +140,19 @@ class Bench:
         self.log(f"{name}: {json.dumps({k: v for k, v in data.items() if not isinstance(v, (list, dict))})}")
 
     # --- crawls --------------------------------------------------------------------------------------------------
+    def crawl_timeout(self) -> float:
+        """Seconds a crawl of the whole web may take: 30 minutes, more for a web of over 18,000 pages."""
+        return max(1800.0, self.size["pages"] / 10)
+
     def prospects_cmd(self, out: Path, seeds: str | None, stats: Path, **settings) -> list[str]:
         merged = {**CONCURRENCY, "CHECK_TIMEOUT": str(CHECK_TIMEOUT), "LOG_LEVEL": "INFO", "STATS_FILE": str(stats),
                   **{k: str(v) for k, v in settings.items()}}
         args = {**UNLIMITED, **({"seeds": seeds} if seeds else {})}
-        return crawl_command("prospects", out, self.dns, args, merged)
+        cmd = crawl_command("prospects", out, self.dns, args, merged)
+        if self.crawl_env:  # the names come from the settings module: drop the empty override
+            at = cmd.index("DNS_OVERRIDES=")
+            del cmd[at - 1:at + 1]
+        return cmd
 
     def prospects_figures(self, out: Path, runs: list[measure.Run], stats_files: list[Path]) -> dict:
         pages = measure.read_rows(out, "pages", ["url", "fetched_at", "parse_status"])
@@ -143,6 +173,7 @@ class Bench:
             "rss_peak_mb": round(max(r.rss_peak_mb for r in runs), 1),
             "rss_quarter_mb": round(max(r.rss_at(0.25) for r in runs), 1),
             "rss_by_pages": measure.rss_by_progress(runs[0], [f.timestamp() for f in fetched]),
+            "pages_per_s_by_tenth": measure.rate_by_part(fetched),
             "memusage_max_mb": round(max(s.get("memusage/max", 0) for s in stats) / 2**20, 1),
             "returncodes": [r.returncode for r in runs],
             "load": [round(runs[0].load_before, 2), round(runs[0].load_after, 2)],
@@ -222,7 +253,7 @@ class Bench:
         stats = out / "stats.json"
         self.dynamic.reset()
         run = measure.run(self.prospects_cmd(out, str(self.seeds_file), stats, **settings), cwd=REPO,
-                          log=out / "crawl.log", timeout=1800)
+                          env=self.crawl_env, log=out / "crawl.log", timeout=self.crawl_timeout())
         result = self.prospects_figures(out, [run], [stats])
         self.record(name, result)
         return result
@@ -232,7 +263,7 @@ class Bench:
         out = self.tmp / name
         out.mkdir()
         redis_url = f"{self.redis().url}/0"
-        env = {"REDIS_URL": redis_url}
+        env = {"REDIS_URL": redis_url, **self.crawl_env}
         mem0 = self.redis_memory(redis_url, flush=True)
         # A Bloom dupefilter (crawler/frontier/bloom.py) is sized for DUPEFILTER_CAPACITY URLs when the crawl is
         # seeded and allocated at once: size it for this crawl (twice the URLs the embedded crawl saw), as its
@@ -273,7 +304,8 @@ class Bench:
         out.mkdir()
         self.dynamic.reset()
         stats = out / "stats.json"
-        run = measure.run(self.prospects_cmd(out, web.peer_seed, stats), cwd=REPO, log=out / "crawl.log", timeout=900)
+        run = measure.run(self.prospects_cmd(out, web.peer_seed, stats), cwd=REPO, env=self.crawl_env, log=out / "crawl.log",
+                          timeout=900)
         rows = measure.read_rows(out, "checks", ["url", "verdict", "reason", "checked_at"])
         found = {r["url"]: r["verdict"] for r in rows}
         pages = len(measure.read_rows(out, "pages", ["url"]))
@@ -341,7 +373,7 @@ class Bench:
         out.mkdir()
         self.dynamic.reset()
         archived = measure.run(self.prospects_cmd(out / "crawl", self.web.seeds[0], out / "crawl-stats.json", WARC_ENABLED="True"),
-                               cwd=REPO, log=out / "crawl.log", timeout=1800)
+                               cwd=REPO, env=self.crawl_env, log=out / "crawl.log", timeout=self.crawl_timeout())
         warcs = sorted((out / "crawl" / "warc").rglob("*.warc.gz"))
         if archived.returncode != 0 or not warcs:
             result = {"problem": f"the archiving crawl wrote no WARC file (exit {archived.returncode})"}
@@ -369,7 +401,8 @@ class Bench:
             stats = out / f"{crawl}-stats.json"
             self.dynamic.reset()
             run = measure.run(self.prospects_cmd(out / "lake", str(self.seeds_file), stats, WARC_ENABLED="True",
-                                                 CRAWL_ID=crawl), cwd=REPO, log=out / f"{crawl}.log", timeout=1800)
+                                                 CRAWL_ID=crawl), cwd=REPO, env=self.crawl_env, log=out / f"{crawl}.log",
+                              timeout=self.crawl_timeout())
             data = json.loads(stats.read_text()) if stats.exists() else {}
             fetched = sorted(p["fetched_at"] for p in measure.read_rows(out / "lake", "pages", ["fetched_at", "crawl"])
                              if p["crawl"] == crawl and p["fetched_at"] is not None)
@@ -392,6 +425,56 @@ class Bench:
         self.record("recrawl", result)
         return result
 
+    def stage_lake(self) -> dict:
+        """The reports over a lake of ``link_rows`` link rows (``bench/synthlake.py``): each report, as a user runs
+        it, ``REPORT_REPEATS`` times over the parts as the crawl wrote them, then again after ``scrapy compact``."""
+        root = self.tmp / "lake"
+        started, load = time.monotonic(), os.getloadavg()[0]
+        lake = synthlake.generate_lake(root, link_rows=self.size["link_rows"], log=self.log)
+        result: dict = {
+            "link_rows": lake.link_rows, "pages": lake.pages, "sites": lake.sites, "checks": lake.checks,
+            "broken_targets": lake.broken_targets, "backlink_rows": lake.backlink_rows, "crawls": len(lake.crawls),
+            "generate_s": round(time.monotonic() - started, 1),
+            "generate_load": [round(load, 2), round(os.getloadavg()[0], 2)],
+            "files": lake.files, "mb": {t: round(b / 2**20, 1) for t, b in lake.bytes.items()},
+            "bytes_per_link_row": round(lake.bytes["links"] / max(lake.link_rows, 1), 1),
+        }
+        self.log(f"lake: {json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)})}")
+        result["as_crawled"] = self.time_reports(root, "crawled")
+        compacted = []
+        for crawl in lake.crawls:  # every crawl of every table, as a user who compacts after each crawl has them
+            cmd = [sys.executable, "-m", "scrapy", "compact", str(root), "--crawl", crawl]
+            compacted.append(measure.run(cmd, cwd=REPO, log=self.tmp / f"lake-compact-{crawl}.log", timeout=3600))
+        result["compact"] = {"wall_s": round(sum(r.wall_s for r in compacted), 1),
+                             "rss_peak_mb": round(max(r.rss_peak_mb for r in compacted), 1),
+                             "returncodes": [r.returncode for r in compacted],
+                             "load": [round(compacted[0].load_before, 2), round(compacted[-1].load_after, 2)],
+                             "files": {t: len(list((root / t).rglob("*.parquet"))) for t in lake.files}}
+        result["compacted"] = self.time_reports(root, "compacted")
+        self.record("lake", result)
+        return result
+
+    def time_reports(self, root: Path, label: str) -> dict:
+        """``scrapy prospects`` and ``scrapy backlinks-diff`` over ``root``, in a subprocess each, as typed."""
+        work = self.tmp / f"lake-{label}"
+        work.mkdir()
+        out: dict = {}
+        for name in ("prospects", "backlinks-diff"):
+            cmd = [sys.executable, "-m", "scrapy", name, str(root)]
+            runs = [measure.run(cmd, cwd=REPO, log=work / f"{name}-{i}.log", stdout=work / f"{name}-{i}.out",
+                                timeout=1800) for i in range(REPORT_REPEATS)]
+            summary = (work / f"{name}-0.out").read_text().split("\n", 1)[0]
+            out[name] = {"wall_s": [round(r.wall_s, 2) for r in runs], "best_s": round(min(r.wall_s for r in runs), 2),
+                         "rss_peak_mb": round(max(r.rss_peak_mb for r in runs), 1),
+                         "returncodes": [r.returncode for r in runs],
+                         "load": [round(r.load_before, 2) for r in runs], "summary": summary}
+            self.log(f"lake ({label}): {name} {json.dumps(out[name])}")
+        return out
+
+    def stage_grow(self) -> dict:
+        """The embedded crawl alone (defaults): with ``--pages 50000``, whether pages/s and RSS stay flat."""
+        return self.stage_prospects("grow")
+
     def stage_profile(self) -> dict:
         """The embedded crawl again, under pyinstrument (installed into the venv by hand: it is not a dependency)."""
         if importlib.util.find_spec("pyinstrument") is None:
@@ -404,7 +487,7 @@ class Bench:
         cmd = self.prospects_cmd(out, str(self.seeds_file), out / "stats.json")
         cmd = [cmd[0], "-m", "pyinstrument", "-r", "json", "-o", str(report), *cmd[1:]]
         self.dynamic.reset()
-        run = measure.run(cmd, cwd=REPO, log=out / "crawl.log", timeout=3600)
+        run = measure.run(cmd, cwd=REPO, env=self.crawl_env, log=out / "crawl.log", timeout=max(3600, self.crawl_timeout()))
         if not report.exists():
             result = {"problem": f"pyinstrument wrote no profile (exit {run.returncode})"}
         else:
@@ -420,9 +503,10 @@ class Bench:
                                    "load_start": [round(x, 2) for x in os.getloadavg()]}
         self.results["size"] = {"mode": "quick" if self.args.quick else "full", **self.size,
                                 "check_timeout_s": CHECK_TIMEOUT}
-        self.setup()
-        self.results["size"].update(external_targets=len(self.web.targets),
-                                    page_kb=round(self.web.bytes_written / self.web.page_count / 1024, 1))
+        if self.stages - WEBLESS:
+            self.setup()
+            self.results["size"].update(external_targets=len(self.web.targets),
+                                        page_kb=round(self.web.bytes_written / self.web.page_count / 1024, 1))
         plan = [
             ("bare", lambda: (self.stage_bare(), self.stage_bare(polite=True))),
             ("prospects", lambda: (self.stage_prospects(),
@@ -437,7 +521,9 @@ class Bench:
             ("costs", self.stage_costs),
             ("warc", self.stage_warc),
             ("recrawl", self.stage_recrawl),
+            ("lake", self.stage_lake),
             ("profile", self.stage_profile),
+            ("grow", self.stage_grow),
         ]
         for name, fn in plan:
             if name not in self.stages:
@@ -549,10 +635,39 @@ def markdown(results: dict) -> str:
         lines += ["", "WARC ingest: " + (w["problem"] if "problem" in w else
                                         f"{w['pages']} pages, {w['pages_per_s']} pages/s (spider open to close), {w['wall_s']} s "
                                         f"with start-up, from {w['warc_bytes'] / 2**20:.1f} MiB of WARC")]
+    lake = s.get("lake")
+    if lake:
+        lines += ["", lake_markdown(lake)]
+    g = s.get("grow")
+    if g:
+        lines += ["", "Embedded crawl, defaults: " + (g["problem"] if "problem" in g else
+                  f"{g['pages']} pages, {g['pages_per_s']} pages/s (by tenth of the pages: "
+                  f"{', '.join(map(str, g.get('pages_per_s_by_tenth') or []))}), peak RSS {g['rss_peak_mb']} MB; "
+                  f"RSS by pages done: {', '.join(f'{n}: {mb}' for n, mb in g.get('rss_by_pages') or [])}; "
+                  f"load {g['load'][0]}->{g['load'][1]}")]
     p = s.get("profile")
     if p:
         lines += ["", p["problem"] if "problem" in p else profiling.markdown(p)]
     lines += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in results["ratios"].items() if v is not None)]
+    return "\n".join(lines)
+
+
+def lake_markdown(lake: dict) -> str:
+    if "problem" in lake:
+        return f"Reports over a synthetic lake: {lake['problem']}"
+    lines = [f"Reports over a synthetic lake: {lake['link_rows']:,} link rows ({lake['pages']:,} pages, {lake['sites']:,} "
+             f"sites, {lake['checks']:,} checks, {lake['broken_targets']:,} broken), {lake['backlink_rows']:,} backlinks "
+             f"rows over {lake['crawls']} crawls; {lake['mb'].get('links')} MB of links "
+             f"({lake['bytes_per_link_row']} B/row), written in {lake['generate_s']} s.", "",
+             "| lake | report | best s | every run s | peak RSS MB | load at start |", "|---|---|---:|---|---:|---|"]
+    for label in ("as_crawled", "compacted"):
+        for name, r in (lake.get(label) or {}).items():
+            lines.append(f"| {label.replace('_', ' ')} | {name} | {r['best_s']} | {', '.join(map(str, r['wall_s']))} | "
+                         f"{r['rss_peak_mb']} | {', '.join(map(str, r['load']))} |")
+    c = lake.get("compact")
+    if c:
+        lines += ["", f"`scrapy compact` of every crawl: {c['wall_s']} s, peak RSS {c['rss_peak_mb']} MB, "
+                      f"files after: {c['files']}."]
     return "\n".join(lines)
 
 
@@ -564,6 +679,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, help="pages of the throughput sites (overrides the mode's size)")
     parser.add_argument("--sites", type=int, help="throughput sites")
     parser.add_argument("--peer-pages", type=int, help="pages of the site the peers check")
+    parser.add_argument("--link-rows", type=int, help="link rows of the synthetic lake (stage lake; default "
+                        f"{SIZES['full']['link_rows']:,}, {SIZES['quick']['link_rows']:,} with --quick)")
     parser.add_argument("--profile", action="store_true", help="also profile the embedded crawl (needs pyinstrument)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (web, logs, outputs)")
     args = parser.parse_args(argv)

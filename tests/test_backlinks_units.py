@@ -29,8 +29,8 @@ from crawler.backlinks.rows import BacklinksItem, backlink_row
 from crawler.backlinks.targets import parse_target
 from crawler.dns import NXDomainError
 from crawler.lake import LocalLake
-from crawler.reports.backlinks_diff import backlinks_diff, crawl_order
-from crawler.reports.lake import LakeError
+from crawler.reports.backlinks_diff import CHANGES, EXACT, backlinks_diff, crawl_order
+from crawler.reports.lake import LakeError, connect, table_glob
 from pipelines.parquet import PartWriter
 from schemas import schema_for
 from tests.records import link_row
@@ -403,3 +403,61 @@ def test_diff_needs_two_known_crawls_in_order(tmp_path):
         backlinks_diff(root, "b", "a")
     with pytest.raises(LakeError, match="both --from and --to"):
         backlinks_diff(root, "a")
+
+
+# --- the diff as it runs at scale (FAST) against the diff that dedups first (EXACT): the same report
+def exact_diff(root, from_crawl, to_crawl):
+    params = {"backlinks": table_glob(root, "backlinks", "*"), "from_crawl": from_crawl, "to_crawl": to_crawl,
+              "changes": list(CHANGES)}
+    return connect(root).sql(EXACT, params=params).to_arrow_table()
+
+
+def same_as_exact(root):
+    """Every pair of crawls, oldest first: the report equals EXACT's, row for row and in order."""
+    order = crawl_order(root)
+    compared = 0
+    for i, older in enumerate(order):
+        for newer in order[i + 1:]:
+            _, _, table = backlinks_diff(root, older, newer)
+            assert table.equals(exact_diff(root, older, newer)), (older, newer)
+            compared += 1
+    return compared
+
+
+def test_diff_is_the_exact_one_on_hand_written_lakes(tmp_path):
+    root = lake(tmp_path / "changes", {
+        "10": [("kept.com", LIVE, (), True), ("turned.com", LIVE, (), True), ("better.com", DEGRADED, ("nofollow",), True),
+               ("pending.com", LOST, (), None), ("moved.com", LIVE, (), True), ("dropped.com", LIVE, (), True),
+               ("lostlong.com", LOST, (), None), ("comeback.com", LIVE, (), True), ("worse.com", DEGRADED, ("ugc",), True)],
+        "9": [("kept.com", LIVE, (), True), ("turned.com", DEGRADED, ("nofollow",), True), ("better.com", LIVE, (), True),
+              ("pending.com", UNVERIFIED, (), None), ("moved.com", LIVE, (), False), ("dropped.com", LOST, (), None),
+              ("fresh.com", LIVE, (), True), ("lostlong.com", UNVERIFIED, (), None), ("comeback.com", LOST, (), None),
+              ("worse.com", DEGRADED, ("anchor_changed", "ugc"), True), ("never.com", UNVERIFIED, (), None)],
+        "8": [("comeback.com", LIVE, (), True), ("pending.com", UNVERIFIED, (), None), ("moved.com", DEGRADED, ("ugc",), True)],
+        "7": [("comeback.com", UNVERIFIED, (), None), ("never.com", LIVE, (), False), ("turned.com", LOST, (), None)],
+    })
+    assert same_as_exact(root) == 6
+
+
+def test_diff_is_the_exact_one_on_a_synthetic_lake(tmp_path):
+    from bench.synthlake import generate_lake
+
+    generate_lake(tmp_path, link_rows=1_000, backlink_rows=40_000, crawls=4, log=lambda _: None)
+    _, _, table = backlinks_diff(tmp_path)
+    changes = set(table.column("change").to_pylist())
+    assert changes == set(CHANGES)  # every kind of change is there to compare
+    assert same_as_exact(tmp_path) == 6  # consecutive crawls and crawls with others between
+
+
+def test_a_pair_listed_twice_in_one_crawl_counts_once_as_its_latest_row(tmp_path):
+    """Rows of one pair written twice in one crawl (a commit redone, docs/pitfalls.md §7), even different ones: the
+    latest of them is the crawl's state, as before (the report then dedups first)."""
+    root = lake(tmp_path, {"a": [("x.com", LIVE, (), True), ("y.com", LIVE, (), True)],
+                           "b": [("x.com", LOST, (), None), ("y.com", LIVE, (), True), ("x.com", LIVE, (), True)]})
+    _, _, table = backlinks_diff(root)
+    assert changes(table) == {"x.com": "unchanged", "y.com": "unchanged"} and table.num_rows == 2
+    assert table.equals(exact_diff(root, "a", "b"))
+    copied = tmp_path / "backlinks" / "crawl=b" / "part-w-00000.parquet"  # the same part twice: counted once
+    copied.rename(copied.with_name("part-w-00001.parquet"))
+    pq.write_table(pq.read_table(copied.with_name("part-w-00001.parquet")), copied)
+    assert backlinks_diff(root)[2].equals(table)

@@ -257,6 +257,91 @@ def test_reports_count_a_row_written_twice_once(crawl, tmp_path):
     assert prospects(twice, "c1")[1].to_pylist() == prospects(crawl.out, "c1")[1].to_pylist()
 
 
+def every_link_prospects(monkeypatch, root, crawl=None, **options):
+    """The report as it was first written: every link of the crawl kept, deduplicated and counted, then joined to
+    the broken targets (``sitewide_ctes()`` without a filter): what the report reading only the links to broken
+    targets must give, row for row."""
+    import crawler.reports.prospects as report
+    from crawler.reports.sitewide import sitewide_ctes
+
+    with monkeypatch.context() as m:
+        m.setattr(report, "QUERY", report.BROKEN + "\n" + sitewide_ctes() + report.REPORT)
+        return report.prospects(root, crawl, **options)[1]
+
+
+def test_report_reads_the_links_to_broken_targets_only_and_gives_every_row(crawl, monkeypatch):
+    from crawler.reports.prospects import prospects
+
+    _, table = prospects(crawl.out, "c1")
+    assert table.num_rows and table.equals(every_link_prospects(monkeypatch, crawl.out, "c1"))
+
+
+def test_report_over_a_large_synthetic_lake_is_the_same_and_the_same_every_run(tmp_path, monkeypatch):
+    """bench/synthlake.py: many sites, Zipf-popular targets, sitewide footer links, a part of links and one of checks
+    written twice; the sample quoted for a target is the same link every run (ties broken by page and position)."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from bench.synthlake import generate_lake
+    from crawler.reports.prospects import prospects
+
+    lake = generate_lake(tmp_path, link_rows=60_000, backlink_rows=0, crawls=1, log=lambda _: None)
+    for table in ("links", "checks"):
+        part = next((tmp_path / table / f"crawl={lake.crawls[-1]}").glob("part-*.parquet"))
+        shutil.copy(part, part.with_name(part.stem + "-again.parquet"))
+    _, table = prospects(tmp_path)
+    rows = table.to_pylist()
+    assert len(rows) == lake.broken_targets > 20
+    assert any(r["boilerplate_links"] for r in rows) and any(r["content_links"] for r in rows)
+    assert table.equals(every_link_prospects(monkeypatch, tmp_path))
+    # The same rows stored in the opposite order give the same report (no "first row seen" decides a sample).
+    backwards = tmp_path / "backwards"
+    for table_dir in ("pages", "checks", "contacts", "links"):
+        shutil.copytree(tmp_path / table_dir, backwards / table_dir)
+    parts = sorted((backwards / "links").rglob("part-*.parquet"))
+    tables = [pq.read_table(part) for part in parts]
+    for part, rows_of_part in zip(parts, reversed(tables)):
+        pq.write_table(rows_of_part.take(list(range(rows_of_part.num_rows - 1, -1, -1))), part)
+    assert prospects(backwards)[1].equals(table)
+    for options in ({"min_broken_crawls": 2}, {"limit": 7}, {"min_share": 0.05}):
+        assert prospects(tmp_path, **options)[1].equals(every_link_prospects(monkeypatch, tmp_path, **options)), options
+
+
+def test_the_quoted_link_is_chosen_by_rule_not_by_row_order(tmp_path):
+    """Links that tie (content, same length of context) to one broken target: the first page by URL is quoted,
+    whatever order the rows are stored in."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crawler.reports.prospects import prospects
+    from schemas import schema_for
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    dead = "https://gone.example.org/r/1"
+
+    def link(source, text):
+        return {"source_url": source, "source_site": source.split("/")[2], "target_url": dead, "external": True,
+                "tag": "a", "anchor_text": f"anchor {text}", "link_type": "text", "rel": [], "ordinal": 3,
+                "region": "content", "in_main_content": True, "text_before": f"before {text}", "text_after": "after",
+                "fetched_at": now}
+
+    links = [link(f"https://site-{i}.com/post", text) for i, text in ((3, "ccc"), (1, "aaa"), (2, "bbb"))]
+    for name, order in (("one", links), ("other", links[::-1])):
+        root = tmp_path / name
+        for table, rows in (("links", order), ("checks", [{"url": dead, "verdict": "broken", "reason": "http_404",
+                                                           "checked_at": now, "broken_crawls": 1}]),
+                            ("pages", [{"url": r["source_url"], "site": r["source_site"], "parse_status": "parsed",
+                                        "fetched_at": now} for r in order])):
+            (root / table / "crawl=c1").mkdir(parents=True)
+            pq.write_table(pa.Table.from_pylist(rows, schema=schema_for(table)), root / table / "crawl=c1" / "part-w-00000.parquet")
+        (row,) = prospects(root, "c1")[1].to_pylist()
+        assert (row["sample_source"], row["sample_anchor"], row["sample_text_before"]) == (
+            "https://site-1.com/post", "anchor aaa", "before aaa"), name
+
+
 def export(crawl, kind: str, tmp_path) -> list[dict]:
     import csv
 

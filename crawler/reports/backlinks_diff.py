@@ -15,6 +15,13 @@ changes nothing, so each side is judged by the pair's latest *verified* state up
 columns still show what each crawl recorded). Crawls are ordered by when they started (their first
 ``checked_at``), so any crawl ids work. ``first_seen`` (first time the link was there) and ``last_seen_live``
 (last time it was live) are computed over every crawl in the lake.
+
+How it runs at scale (docs/performance.md, "Cost as the work grows"): ``FAST`` reads each row once and groups by
+pair once, with plain values in the aggregates (a crawl's position instead of its start time, one struct for the
+state before a crawl). It assumes each pair has at most one row per crawl, which is what a crawl writes; a lake
+where some pair has two rows in one crawl (a commit written twice, docs/pitfalls.md §7, before ``scrapy
+compact``) is noticed by the same query and then read with ``EXACT``, which keeps the latest row of each pair per
+crawl first (the same report, ~3x slower). ``tests/test_backlinks_units.py`` holds the two to the same results.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crawler.lake import Lake
 from crawler.reports.lake import LakeError, as_lake, connect, table_glob
@@ -41,9 +49,79 @@ WITH rows AS (
 )
 """
 
-CRAWLS = ROWS + "SELECT crawl, min(checked_at) AS started FROM rows GROUP BY crawl ORDER BY started, crawl"
+SOURCE = "read_parquet($backlinks, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
 
-QUERY = ROWS + """,
+# A crawl starts with its first row; a row written twice has the time of the first, so no dedup is needed here.
+CRAWLS = f"SELECT crawl, min(checked_at) AS started FROM {SOURCE} GROUP BY crawl ORDER BY started, crawl"
+
+# The report, reading each row once and grouping by pair once. $pos_from and $pos_to are the two crawls' places in
+# crawl_order() (1 = the oldest). A side's last verified state is its crawl's own row when that one is verified,
+# else the last verified row before it: ``before_from`` (crawls older than $pos_from) and, only when crawls lie
+# between the two (``__between__``), ``between``. Every aggregate costs a pass over its input (measured: ~0.1 s per
+# million rows for a struct, FILTERs included), so the values of each side are one struct, and conditions that can
+# be plain expressions are. ``repeated`` counts a pair's rows beyond one per crawl: each crawl's place is a bit of
+# a 63-bit word (``__crawl_bits__``), so no DISTINCT is needed.
+FAST = f"""
+WITH rows AS (
+    SELECT source_url, target, link_state, checked_at, link_state IN ('live', 'degraded') AS present,
+        list_position($order, crawl) AS pos,
+        {{'link_state': link_state, 'reason': reason, 'flags': flags, 'in_main_content': in_main_content}} AS state
+    FROM {SOURCE}
+),
+pairs AS (
+    SELECT
+        source_url, target,
+        any_value(state) FILTER (WHERE pos = $pos_from) AS at_from,
+        any_value(state) FILTER (WHERE pos = $pos_to) AS at_to,
+        arg_max(state, pos) FILTER (WHERE link_state <> 'unverified' AND pos < $pos_from) AS before_from,
+        __between__ AS between,
+        coalesce(bool_or(present AND pos <= $pos_from), false) AS there_by_from,
+        min(CASE WHEN present THEN checked_at END) AS first_seen,
+        max(CASE WHEN link_state = 'live' THEN checked_at END) AS last_seen_live,
+        count(*) - (__crawl_bits__) AS repeated
+    FROM rows
+    GROUP BY source_url, target
+),
+sides AS (
+    SELECT source_url, target, at_from, at_to, there_by_from, first_seen, last_seen_live, repeated,
+        CASE WHEN at_from.link_state <> 'unverified' THEN at_from ELSE before_from END AS verified_from,
+        coalesce(CASE WHEN at_to.link_state <> 'unverified' THEN at_to END, between,
+                 CASE WHEN at_from.link_state <> 'unverified' THEN at_from ELSE before_from END) AS verified_to
+    FROM pairs
+    WHERE at_from IS NOT NULL OR at_to IS NOT NULL
+),
+known AS (
+    SELECT *,
+        verified_from.link_state IN ('live', 'degraded') AS known_from,
+        verified_to.link_state IN ('live', 'degraded') AS known_to,
+        list_concat(verified_from.flags, CASE WHEN verified_from.in_main_content = false THEN ['out_of_content'] ELSE [] END)
+            AS weak_from,
+        list_concat(verified_to.flags, CASE WHEN verified_to.in_main_content = false THEN ['out_of_content'] ELSE [] END)
+            AS weak_to
+    FROM sides
+)
+SELECT
+    source_url, target,
+    CASE
+        WHEN known_to AND known_from THEN CASE
+            WHEN NOT list_has_all(weak_from, weak_to) THEN 'degraded'
+            WHEN NOT list_has_all(weak_to, weak_from) THEN 'improved'
+            ELSE 'unchanged' END
+        WHEN known_to THEN CASE WHEN there_by_from THEN 'restored' ELSE 'new' END
+        WHEN NOT known_to AND known_from THEN 'lost'
+        ELSE 'unchanged'
+    END AS change,
+    at_from.link_state AS state_from, at_to.link_state AS state_to, at_from.reason AS reason_from,
+    at_to.reason AS reason_to, at_from.flags AS flags_from, at_to.flags AS flags_to,
+    at_from.in_main_content AS in_main_content_from, at_to.in_main_content AS in_main_content_to,
+    first_seen, last_seen_live, repeated > 0 AS repeated
+FROM known
+ORDER BY list_position($changes, change), source_url, target
+"""
+BETWEEN = "arg_max(state, pos) FILTER (WHERE link_state <> 'unverified' AND pos > $pos_from AND pos < $pos_to)"
+
+# The same report, each pair's latest row per crawl first: for a lake where a pair has two rows in one crawl.
+EXACT = ROWS + """,
 timeline AS (
     SELECT rows.*, s.started,
            s.started <= (SELECT min(checked_at) FROM rows WHERE crawl = $from_crawl) AS by_from,
@@ -93,8 +171,18 @@ ORDER BY list_position($changes, change), source_url, target
 
 def crawl_order(root: str | Path | Lake) -> list[str]:
     """The crawls of the ``backlinks`` table, oldest first (by their first ``checked_at``)."""
-    rows = connect(root).execute(CRAWLS, {"backlinks": table_glob(root, "backlinks", "*")}).fetchall()
-    return [crawl for crawl, _ in rows]
+    return [crawl for crawl, _ in _crawl_starts(root)]
+
+
+def _crawl_starts(root: str | Path | Lake) -> list[tuple[str, object]]:
+    return connect(root).execute(CRAWLS, {"backlinks": table_glob(root, "backlinks", "*")}).fetchall()
+
+
+def _crawl_bits(crawls: int) -> str:
+    """SQL for how many distinct crawls a pair's rows come from: each crawl's place a bit of a 63-bit word."""
+    words = [f"bit_count(bit_or(CASE WHEN (pos - 1) // 63 = {w} THEN 1::BIGINT << ((pos - 1) % 63) END))"
+             for w in range((crawls + 62) // 63)]
+    return " + ".join(words) or "0"
 
 
 def backlinks_diff(
@@ -102,7 +190,8 @@ def backlinks_diff(
 ) -> tuple[str, str, pa.Table]:
     """Compare two crawls (by default the two latest). Returns ``(from_crawl, to_crawl, table)``."""
     root = as_lake(root)
-    order = crawl_order(root)
+    starts = _crawl_starts(root)
+    order = [crawl for crawl, _ in starts]
     if from_crawl is None and to_crawl is None:
         if len(order) < 2:
             raise LakeError(f"the backlinks table under {root.uri} has {len(order)} crawl(s); a diff needs two")
@@ -116,10 +205,13 @@ def backlinks_diff(
         raise LakeError(
             f"--from {from_crawl} must be an older crawl than --to {to_crawl} (crawls, oldest first: {', '.join(order)})"
         )
-    params = {
-        "backlinks": table_glob(root, "backlinks", "*"),
-        "from_crawl": from_crawl,
-        "to_crawl": to_crawl,
-        "changes": list(CHANGES),
-    }
-    return from_crawl, to_crawl, connect(root).sql(QUERY, params=params).to_arrow_table()
+    source = table_glob(root, "backlinks", "*")
+    params = {"backlinks": source, "changes": list(CHANGES), "order": order,
+              "pos_from": order.index(from_crawl) + 1, "pos_to": order.index(to_crawl) + 1}
+    sql = FAST.replace("__crawl_bits__", _crawl_bits(len(order)))
+    sql = sql.replace("__between__", BETWEEN if params["pos_to"] - params["pos_from"] > 1 else "NULL")
+    table = connect(root).sql(sql, params=params).to_arrow_table()
+    if table.num_rows and pc.any(table.column("repeated")).as_py():
+        params = {"backlinks": source, "from_crawl": from_crawl, "to_crawl": to_crawl, "changes": list(CHANGES)}
+        return from_crawl, to_crawl, connect(root).sql(EXACT, params=params).to_arrow_table()
+    return from_crawl, to_crawl, table.drop_columns(["repeated"])

@@ -22,17 +22,22 @@ import pyarrow as pa
 from crawler.lake import Lake
 from crawler.reports.contacts import contacts_source, site_contacts_cte
 from crawler.reports.lake import as_lake, connect, crawls, table_glob
-from crawler.reports.sitewide import SITEWIDE_LINKS
+from crawler.reports.sitewide import sitewide_ctes
 
-QUERY = (
-    SITEWIDE_LINKS
-    + """,
-__site_contacts__,
-broken AS (
+# The broken targets first: the links read are only those to them (``sitewide_ctes``), a few percent of a crawl's.
+BROKEN = """
+WITH broken AS (
     SELECT url, reason, http_status, final_url, {streak}
     FROM read_parquet($checks, union_by_name = true) WHERE verdict = 'broken'
     QUALIFY row_number() OVER (PARTITION BY url ORDER BY checked_at DESC) = 1  -- one row per target, even if twice
-),
+),"""
+
+# The link quoted for a target: a content link first, then the one with the most text around it, then the first
+# page by URL and the first link on it (every row is one key: the four samples come from the same link, every run).
+SAMPLE = "(NOT r.is_content, -length(coalesce(r.text_before, '') || coalesce(r.text_after, '')), r.source_url, r.ordinal)"
+
+REPORT = """,
+__site_contacts__,
 refs AS (
     SELECT l.*, coalesce(l.region = 'content' AND NOT l.sitewide, false) AS is_content
     FROM sitewide_links l WHERE l.external
@@ -52,10 +57,10 @@ SELECT
     count(*) FILTER (WHERE NOT r.is_content) AS boilerplate_links,
     list(DISTINCT r.anchor_text ORDER BY r.anchor_text) FILTER (WHERE r.anchor_text <> '') AS anchors,
     list(DISTINCT r.source_url ORDER BY r.source_url) AS sources,
-    arg_max(r.source_url, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_source,
-    arg_max(r.text_before, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_before,
-    arg_max(r.anchor_text, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_anchor,
-    arg_max(r.text_after, (r.is_content, length(coalesce(r.text_before, '') || coalesce(r.text_after, '')))) AS sample_text_after,
+    arg_min(r.source_url, __sample__) AS sample_source,
+    arg_min(r.text_before, __sample__) AS sample_text_before,
+    arg_min(r.anchor_text, __sample__) AS sample_anchor,
+    arg_min(r.text_after, __sample__) AS sample_text_after,
     count(DISTINCT r.source_site) FILTER (WHERE sc.best_contact IS NOT NULL) AS contact_sites,
     coalesce(list(DISTINCT r.source_site || ': ' || sc.best_contact ORDER BY r.source_site || ': ' || sc.best_contact)
         FILTER (WHERE sc.best_contact IS NOT NULL), [])[1:5] AS referring_contacts
@@ -72,8 +77,9 @@ SELECT url, reason, http_status, final_url, broken_crawls, first_seen_broken, re
        sample_source, sample_text_before, sample_anchor, sample_text_after, contact_sites, referring_contacts
 FROM ranked
 ORDER BY content_links > 0 DESC, referring_domains DESC, content_links DESC, referring_pages DESC, url
-"""
-)
+""".replace("__sample__", SAMPLE)
+
+QUERY = BROKEN + "\n" + sitewide_ctes("broken") + REPORT
 
 
 # Crawls written before the columns existed: each broken row counts as one crawl, since its checked_at.

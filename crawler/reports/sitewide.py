@@ -10,11 +10,20 @@ defining ``sitewide_links``: every links row plus ``sitewide`` (bool) and ``site
 pages that link to the target). Rows are taken once per key (``source_url``, ``ordinal``): a cluster worker killed
 between committing a part and acknowledging its leases can leave a page's rows in the lake twice (README,
 "Cluster guarantees").
+
+A report about some targets only asks :func:`sitewide_ctes` for the rows whose ``target_url`` is in a relation it
+names: a target's share depends only on the rows that link to it, so the figures are the same, and a crawl of
+millions of links is read without keeping, deduplicating and grouping every row (docs/performance.md, "Cost as
+the work grows").
 """
 
-SITEWIDE_LINKS = """
-WITH link_rows AS (
-    SELECT * FROM read_parquet($links, union_by_name = true)
+
+def sitewide_ctes(targets: str | None = None) -> str:
+    """The entries of a ``WITH`` clause (to follow ``WITH`` or a comma) ending with ``sitewide_links``; with
+    ``targets`` (a relation with a ``url`` column, e.g. a CTE defined before), only the external links to those."""
+    only = f"WHERE external AND target_url IN (SELECT url FROM {targets})" if targets else ""
+    return f"""link_rows AS (
+    SELECT * FROM read_parquet($links, union_by_name = true) {only}
     QUALIFY row_number() OVER (PARTITION BY source_url, ordinal) = 1
 ),
 site_pages AS (
@@ -33,3 +42,6 @@ sitewide_links AS (
     JOIN target_pages t USING (source_site, target_url)
     LEFT JOIN site_pages s ON s.site = l.source_site
 )"""
+
+
+SITEWIDE_LINKS = "\nWITH " + sitewide_ctes()
