@@ -92,7 +92,7 @@ class GuardStats:
     def from_crawler(cls, crawler: Any) -> GuardStats:
         from twisted.internet import reactor
 
-        resolver = getattr(reactor, "resolver", None)
+        resolver = getattr(reactor, "nameResolver", None)  # installed as the name resolver (crawler/dns.py)
         if isinstance(resolver, OverrideResolver):
             resolver.stats = crawler.stats
         else:

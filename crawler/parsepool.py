@@ -38,6 +38,7 @@ class Placement:
 
     rules_spec: str | None
     main_content: bool
+    model: bool  # PLACEMENT_MODEL
 
 
 _compiled: dict[str | None, tuple] = {}
@@ -64,7 +65,7 @@ def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> 
         from pipelines.placement import place_item
 
         try:
-            place_item(item, _rules(placement.rules_spec), placement.main_content)
+            place_item(item, _rules(placement.rules_spec), placement.main_content, placement.model)
         except Exception:
             error = traceback.format_exc(limit=5)
     item.root, item.anchors = None, []

@@ -37,8 +37,9 @@ from crawler.politeness import robots_unavailable
 logger = logging.getLogger(__name__)
 
 
-# Failures that mean no server answers at all (no name, no listener, no TLS): nothing to be polite to.
-NO_SERVER = frozenset(("dns_nxdomain", "dns_error", "connection_refused", "tls_error"))
+# Failures that mean no server answers at all (no name, no listener, no route from here, no TLS): nothing to be
+# polite to.
+NO_SERVER = frozenset(("dns_nxdomain", "dns_error", "connection_refused", "no_route", "tls_error"))
 
 
 class Unreachable:

@@ -15,6 +15,8 @@ COMMANDS_MODULE = "crawler.commands"
 USER_AGENT = "linkprospector/0.1 (+https://github.com/linkprospector/linkprospector; link checker)"
 ROBOTSTXT_OBEY = True  # for the pages we crawl; link checks ask only whether a resource exists (checker.py)
 # Scrapy 2.19's robots.txt middleware lets requests that wait for a host's robots.txt through unchecked: ours fixes it
+# A link check and a page request of the same URL are different work (crawler/fingerprint.py)
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.KindFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addressguard.AddressGuardMiddleware": 50,  # refused IP literals fail before robots.txt is asked
     "crawler.recrawl.ReuseCheckMiddleware": 60,  # a target checked ok lately is carried, not asked (CHECK_MAX_AGE)
@@ -29,6 +31,9 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens an HTTP control port by defa
 LOG_LEVEL = "INFO"
 
 # --- politeness and throughput
+# Scrapy runs each callback's output through CONCURRENT_ITEMS worker tasks, started whether the callback yields one
+# thing or a thousand (scrapy/scrapy#5182): 100 tasks per link check answer cost ~5% of the crawl's CPU here.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
@@ -54,7 +59,8 @@ REDIRECT_MAX_TIMES = 10
 METAREFRESH_ENABLED = False
 DNS_TIMEOUT = 15
 
-# --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip"; strict: every other name is NXDOMAIN, no lookup
+# --- names: DNS_OVERRIDES = {"host": "ip"} or "host=ip,host=ip", IPv4 or IPv6, several as "ip|ip" (or a list);
+# strict: every other name is NXDOMAIN, no lookup
 TWISTED_DNS_RESOLVER = "crawler.dns.OverrideResolver"
 DNS_OVERRIDES = {}
 DNS_OVERRIDES_STRICT = False
@@ -68,6 +74,7 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 # --- link checks (crawler/checks/checker.py)
+CHECK_METHOD = "GET"  # first request of a check: GET reads the start of HTML bodies at once; HEAD, then GET for HTML
 CHECK_TIMEOUT = 15
 CHECK_CONNECT_TIMEOUT = 5  # seconds for a check's TCP connect (never more than CHECK_TIMEOUT)
 CHECK_RETRIES = 2
@@ -102,6 +109,7 @@ ITEM_PIPELINES = {
 # --- link placement (pipelines/placement.py)
 PLACEMENT_ENABLED = True
 PLACEMENT_MAIN_CONTENT = True  # trafilatura's main text: in_main_content, position, paragraph_index
+PLACEMENT_MODEL = True  # regions by the learned model over the rules' verdict (docs/placement.md); False: rules alone
 LINK_REGION_RULES = []  # per-site overrides, first match wins: [{"xpath"|"class": ..., "region": ..., "site": ...}]
 SITEWIDE_MIN_SHARE = 0.5  # a target on at least this share of a site's pages is sitewide (reports)
 

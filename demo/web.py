@@ -45,6 +45,19 @@ External targets, and the verdict each one exists to provoke (``expected_checks`
   "automated access" (blocked, not http_5xx); ``rate-limited.com/always`` 429 forever (rate_limited); ``slow-host.com`` never
   answers (timeout); ``flaky-dns.com`` maps to ``SERVFAIL`` (dns_error).
 
+Judged by their body alone (``demo/bodies.py``, linked from ``homebrew-corner.net``'s ``/suppliers.html`` and
+``/reading.html``): for-sale and parking templates in seven languages, a pay-per-click parking page, a lapsed
+registration, a script, a meta refresh and a 302 to a parking host or a registrar's for-sale path (parked); nginx,
+Apache, IIS and ASP.NET default 404 pages served with 200 and soft-404 pages in six languages (soft_404); and pages
+that use the same words and are fine: articles about 404 errors and about buying domains, a search that found
+nothing, a shop whose button script goes to a marketplace, the registrar's help page (ok).
+
+IPv6: ``ipv6-only.com`` (its only address is ``::1``: ``/`` ok, ``/old-catalogue`` 404) and ``dual-stack.com``
+(``127.0.0.2|::1``: the IPv4 address refuses, ``/page`` answers over IPv6, ok) are served by a second listener on
+``::1``, same port; each listener answers the other's hosts 421, so their verdicts prove the family used, and
+``families`` counts requests per (host, ``ipv4``/``ipv6``). Where ``::1`` cannot be bound (``ipv6`` False) they
+are neither linked nor expected.
+
 ``slow-pages.com`` (``slow_seed``, not in ``seeds``): a home page linking 12 pages that each answer after
 ``slow_delay`` seconds, to measure per-host concurrency. ``max_concurrency`` counts requests in flight per Host
 (without port), from the moment a request is read until its response is written.
@@ -66,8 +79,10 @@ Run ``python -m demo.web`` to serve the web until Ctrl-C; it prints the port, se
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
 import socket
+import socketserver
 import sys
 import threading
 import time
@@ -78,8 +93,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.robotparser import RobotFileParser
 
 from crawler.urls import normalize_url
+from demo import bodies
 
 LOOPBACK = "127.0.0.1"
+IPV6_LOOPBACK = "::1"
 NOWHERE = "127.0.0.2"  # loopback too, but nothing listens there: connection refused
 SERVFAIL = "SERVFAIL"  # the crawler's resolver treats this override as a temporary DNS failure
 
@@ -91,8 +108,11 @@ TARGET_HOSTS = (
     "ok-resource.com", "head-hater.com", "head-forbidden.com", "moved-resource.com", "flaky-server.com",
     "rate-limited.com", "dead-links.com", "loop.com", "many-hops.com", "tls-broken.com", "soft-missing.com",
     "home-redirect.com", "expired-brand.com", "www.hugedomains.com", "for-sale-domain.net", "bot-wall.com",
-    "linkedin-like.com", "slow-host.com", "refresh-home.com", "shop-bot-wall.com",
+    "linkedin-like.com", "slow-host.com", "refresh-home.com", "shop-bot-wall.com", *bodies.BODY_HOSTS,
 )
+# Served on ::1 only (the IPv4 listener answers them 421, the IPv6 one answers nothing else): ipv6-only.com has
+# only an IPv6 address, dual-stack.com an IPv4 one where nothing listens and an IPv6 one that answers.
+IPV6_HOSTS = ("ipv6-only.com", "dual-stack.com")
 MANY_HOPS = 12
 
 # (scheme, host, path) -> (verdict, reason) in version 1; the port is added by TestWeb.expected_checks.
@@ -126,6 +146,13 @@ _EXPECTED = {
     ("http", "rate-limited.com", "/always"): ("unknown", "rate_limited"),
     ("http", "slow-host.com", "/page"): ("unknown", "timeout"),
     ("http", "flaky-dns.com", "/page"): ("unknown", "dns_error"),
+    **{("http", host, path): verdict for (host, path), verdict in bodies.BODY_TARGETS.items()},
+}
+# Linked, and so checked, only where this machine has an IPv6 loopback (TestWeb.ipv6)
+_EXPECTED_IPV6 = {
+    ("http", "ipv6-only.com", "/"): ("ok", "ok"),
+    ("http", "ipv6-only.com", "/old-catalogue"): ("broken", "http_404"),
+    ("http", "dual-stack.com", "/page"): ("ok", "ok"),
 }
 
 
@@ -173,9 +200,9 @@ def _utf8(text: str, status: int = 200) -> Reply:
     return Reply(status, text.encode())
 
 
-def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, dict[str, Reply]]:
+def _niche_sites(u: Callable[..., str], port: int, version: int, ipv6: bool = False) -> dict[str, dict[str, Reply]]:
     """host -> path -> Reply for the three seed sites (and the blog subdomain). ``u(host, path)`` makes a URL;
-    ``port`` is for the protocol-relative and https links."""
+    ``port`` is for the protocol-relative and https links; ``ipv6``: link the targets served on ::1."""
     g, b, t, h = NICHE_HOSTS
     ok, dead = "ok-resource.com", "dead-links.com"
     robots = lambda text: Reply(200, text.encode(), "text/plain")  # noqa: E731
@@ -288,11 +315,16 @@ def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, di
     h_nav = ('<a href="/">Home</a> <a href="/recipes/">Recipes</a> <a href="/equipment.html">Equipment</a> '
              '<a href="/sponsors.html">Sponsors</a>')
     equipment_ok = f'Our <a href="{u(ok)}">fermenter review</a> still holds. ' if version < 2 else ""
+    suppliers, reading = bodies.links(u)
+    v6_suppliers = "".join(f'\n<li><a href="{u(host, path)}">{host}</a></li>'
+                           for _, host, path in _EXPECTED_IPV6) if ipv6 else ""
     homebrew = {
         "/robots.txt": robots("User-agent: *\nDisallow: /cgi-bin/\n"),
         "/": _utf8(_page(h, "Homebrew Corner", (
             '<p>Small-batch beer at home. Start with our <a href="/recipes/">recipes</a>.</p>\n'
-            f'<p>Older questions are in the <a href="{u(dead, "/gone")}">brewing forum archive</a>.</p>'), nav=h_nav)),
+            f'<p>Older questions are in the <a href="{u(dead, "/gone")}">brewing forum archive</a>.</p>\n'
+            '<p>Brewing abroad? See <a href="/suppliers.html">suppliers</a> and <a href="/reading.html">further '
+            "reading</a>.</p>"), nav=h_nav)),
         "/recipes/": _utf8(_page(h, "Recipes", (
             '<ul><li><a href="cafe-creme-stout.html">Café crème stout</a></li>\n'
             '<li><a href="biere-de-garde.html">Bière de garde</a></li></ul>'), nav=h_nav)),
@@ -313,6 +345,9 @@ def _niche_sites(u: Callable[..., str], port: int, version: int) -> dict[str, di
             f'<p>For cellar days, a <a href="{u("shop-bot-wall.com", "/dp/B000123")}">red-light headlamp</a>; '
             f'for the hop garden, the <a href="{u("refresh-home.com", "/guides/2017/winter-pruning.html")}">winter '
             "pruning guide</a>.</p>"), nav=h_nav)),
+        "/suppliers.html": _utf8(_page(h, "Suppliers abroad", (
+            f"<p>Shops and breweries our readers sent in.</p>\n<ul>\n{suppliers}{v6_suppliers}\n</ul>"), nav=h_nav)),
+        "/reading.html": _utf8(_page(h, "Further reading", f"<ul>\n{reading}\n</ul>", nav=h_nav)),
         "/sponsors.html": _utf8(_page(h, "Sponsors", (
             f'<p>Yeast by <a href="{u("expired-brand.com")}" rel="sponsored">BrandX Yeast</a>; bottles from the '
             f'<a href="{u("moved-resource.com", "/old")}">bottle shop</a>.</p>'), nav=h_nav)),
@@ -333,6 +368,13 @@ def _slow_site(u: Callable[..., str], delay: float) -> dict[str, Reply]:
 def _target(u: Callable[..., str], version: int, method: str, host: str, path: str, hit: int) -> Reply:
     """The answer of an external target host; ``hit`` is how many times this host+path was asked (1 = first)."""
     head = method == "HEAD"
+    if (body_target := bodies.answer(u, host, path)) is not None:
+        status, headers, body = body_target
+        return Reply(status, body, headers=headers)
+    if host == "ipv6-only.com":
+        return _html("IPv6-only Brewing Supplies", "<p>Reached over IPv6.</p>") if path == "/" else NOT_FOUND
+    if host == "dual-stack.com":
+        return _html("Dual Stack Malts", "<p>Reached over IPv6.</p>") if path == "/page" else NOT_FOUND
     if host == "ok-resource.com":
         if path in ("/", "/guide") or (path == "/changing" and version < 2):
             return _html("OK Resource", "<p>Everything is where it should be.</p>")
@@ -424,6 +466,19 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class _Server6(_Server):
+    """The ::1 listener, for the hosts in ``IPV6_HOSTS``."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks getfqdn("::1"): a reverse lookup that /etc/hosts may not answer, and a DNS
+        # query must not leave the machine. The name is not needed.
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = IPV6_LOOPBACK, self.server_address[1]
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as crawlers use it
     server: _Server
@@ -462,9 +517,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         web = self.server.web
         host = _bare_host(self.headers.get("Host", ""))
-        hit = web._begin(method, host, self.path)
+        ipv6 = self.server.address_family == socket.AF_INET6
+        hit = web._begin(method, host, self.path, ipv6)
         try:
-            reply = web._answer(method, host, self.path, hit)
+            reply = web._misdirected(host, ipv6) or web._answer(method, host, self.path, hit)
             if reply.hang or reply.delay:
                 web._stopping.wait(web.hang_seconds if reply.hang else reply.delay)
             if reply.hang or web._stopping.is_set():
@@ -503,6 +559,8 @@ class TestWeb:
         self.version = 1
         self.max_concurrency: dict[str, int] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.ipv6 = False  # set by start(): the IPv6 hosts are served (and linked) only if ::1 could be bound
+        self.families: Counter[tuple[str, str]] = Counter()  # (host, "ipv4" | "ipv6") -> requests received
         self.answers: list[tuple[str, str, str, int, int]] = []  # method, host, path, status, body bytes sent
         self._hits: Counter[tuple[str, str]] = Counter()
         self._in_flight: Counter[str] = Counter()
@@ -513,18 +571,39 @@ class TestWeb:
         self._first: tuple[int, dict[str, dict[str, Reply]]] | None = None  # version 1's pages: Last-Modified
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._server6: _Server6 | None = None
+        self._thread6: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> TestWeb:
         if self._server is not None:
             raise RuntimeError("TestWeb already started")
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), _Handler)
-        self._server.web = self
+        for attempt in range(20):  # the ::1 listener takes the IPv4 listener's port, so URLs stay one per host
+            self._server = _Server((self.host, self.port), _Handler)
+            try:
+                self._server6 = _Server6((IPV6_LOOPBACK, self._server.server_address[1]), _Handler)
+            except OSError as exc:
+                self._server6 = None
+                if exc.errno == errno.EADDRINUSE and not self.port and attempt < 19:
+                    self._server.server_close()  # that port is taken on ::1: draw another one
+                    continue
+                if exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):  # no IPv6 loopback here: fine
+                    self._server.server_close()
+                    raise
+            break
         self.port = self._server.server_address[1]
+        self.ipv6 = self._server6 is not None
+        for server in (self._server, self._server6):
+            if server is not None:
+                server.web = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"test-web:{self.port}", daemon=True)
         self._thread.start()
+        if self._server6 is not None:
+            self._thread6 = threading.Thread(target=self._server6.serve_forever, kwargs={"poll_interval": 0.05},
+                                             name=f"test-web6:{self.port}", daemon=True)
+            self._thread6.start()
         return self
 
     def stop(self) -> None:
@@ -533,6 +612,9 @@ class TestWeb:
             return
         self._stopping.set()
         self._server.shutdown()
+        if self._server6 is not None:
+            self._server6.shutdown()
+            self._server6.server_close()
         with self._lock:
             open_connections = dict(self._connections)
         for conn in open_connections:
@@ -542,9 +624,10 @@ class TestWeb:
                 pass
         self._server.server_close()
         deadline = time.monotonic() + 5
-        for thread in [self._thread, *open_connections.values()]:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._server = self._thread = None
+        for thread in [self._thread, self._thread6, *open_connections.values()]:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self._server = self._thread = self._server6 = self._thread6 = None
 
     def __enter__(self) -> TestWeb:
         return self.start()
@@ -561,7 +644,8 @@ class TestWeb:
     @property
     def dns_overrides(self) -> dict[str, str]:
         overrides = {host: self.host for host in (*NICHE_HOSTS, SLOW_HOST, *TARGET_HOSTS)}
-        return {**overrides, "refused-host.com": NOWHERE, "flaky-dns.com": SERVFAIL}  # nxdomain-expired.com: absent
+        return {**overrides, "refused-host.com": NOWHERE, "flaky-dns.com": SERVFAIL,  # nxdomain-expired.com: absent
+                "ipv6-only.com": IPV6_LOOPBACK, "dual-stack.com": f"{NOWHERE}|{IPV6_LOOPBACK}"}
 
     @property
     def seeds(self) -> list[str]:
@@ -573,8 +657,9 @@ class TestWeb:
 
     @property
     def expected_checks(self) -> dict[str, tuple[str, str]]:
+        expected = {**_EXPECTED, **(_EXPECTED_IPV6 if self.ipv6 else {})}
         checks = {normalize_url(f"{scheme}://{host}:{self.port}{path}"): verdict
-                  for (scheme, host, path), verdict in _EXPECTED.items()}
+                  for (scheme, host, path), verdict in expected.items()}
         if self.version >= 2:
             checks[normalize_url(self.url("ok-resource.com", "/changing"))] = ("broken", "http_404")
         return checks
@@ -605,15 +690,23 @@ class TestWeb:
             self.requests.clear()
             self.answers.clear()
             self.max_concurrency.clear()
+            self.families.clear()
             self._hits.clear()
 
     # --- serving ---------------------------------------------------------------------------------------------------
     def _site_table(self) -> dict[str, dict[str, Reply]]:
         """host -> path -> Reply for the crawlable sites, rebuilt when ``version`` changes."""
         if self._sites is None or self._sites[0] != (self.version, self.port):
-            sites = _niche_sites(self.url, self.port, self.version)
+            sites = _niche_sites(self.url, self.port, self.version, self.ipv6)
             self._sites = ((self.version, self.port), {**sites, SLOW_HOST: _slow_site(self.url, self.slow_delay)})
         return self._sites[1]
+
+    @staticmethod
+    def _misdirected(host: str, ipv6: bool) -> Reply | None:
+        """Each listener plays only its own hosts (421 for the others): an answer proves the address family."""
+        if (host in IPV6_HOSTS) != ipv6:
+            return _html("Misdirected request", f"<p>{host!r} is not served on this address.</p>", 421)
+        return None
 
     def _answer(self, method: str, host: str, path: str, hit: int) -> Reply:
         bare_path = path.split("?", 1)[0]
@@ -622,9 +715,10 @@ class TestWeb:
             return site.get(bare_path, NOT_FOUND)
         return _target(self.url, self.version, method, host, bare_path, hit)
 
-    def _begin(self, method: str, host: str, path: str) -> int:
+    def _begin(self, method: str, host: str, path: str, ipv6: bool = False) -> int:
         with self._lock:
             self.requests.append((method, host, path))
+            self.families[(host, "ipv6" if ipv6 else "ipv4")] += 1
             self._in_flight[host] += 1
             self.max_concurrency[host] = max(self.max_concurrency.get(host, 0), self._in_flight[host])
             self._hits[(host, path)] += 1
@@ -640,7 +734,7 @@ class TestWeb:
             return reply
         bare_path = path.split("?", 1)[0]
         if self._first is None or self._first[0] != self.port:
-            self._first = (self.port, _niche_sites(self.url, self.port, 1))
+            self._first = (self.port, _niche_sites(self.url, self.port, 1, self.ipv6))
         if self.version > 1 and reply.body != self._first[1].get(host, {}).get(bare_path, reply).body:
             modified = f"Sun, {14 + self.version:02d} Nov 2026 10:00:00 GMT"
         else:

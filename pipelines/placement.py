@@ -5,7 +5,9 @@ the spider parsed it: a page is parsed once. After placement the tree is dropped
 never outlives its trip through the pipelines.
 
 Settings: ``PLACEMENT_ENABLED`` (default True), ``PLACEMENT_MAIN_CONTENT`` (default True: run trafilatura for
-``in_main_content``/``position``/``paragraph_index``, most of the cost), ``LINK_REGION_RULES`` (per-site overrides:
+``in_main_content``/``position``/``paragraph_index``, most of the cost), ``PLACEMENT_MODEL`` (default True: the
+learned model decides regions from the rules' verdict and the link's features, docs/placement.md; False: the rules
+alone), ``LINK_REGION_RULES`` (per-site overrides, which win over both:
 ``[{"xpath": "//div[@id='promo']", "region": "sidebar", "site": "example.com"}, {"class": "menu-x", "region":
 "navigation"}]``, first match wins).
 
@@ -28,20 +30,22 @@ from crawler.urls import host_of
 logger = logging.getLogger(__name__)
 
 
-def place_item(item: PageItem, rules, main_content: bool) -> None:
+def place_item(item: PageItem, rules, main_content: bool, model: bool) -> None:
     """Fill the placement columns of the item's link rows from its tree (raises if the page cannot be placed).
     The spider's parse pool calls it too (``crawler/parsepool.py``)."""
-    placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page.url))
+    placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page.url),
+                         model=model)
     for row, placement in zip(item.links, placed):
         for column, value in placement.items():  # a name that is no links column fails here (a slotted record)
             setattr(row, column, value)
 
 
 class PlacementPipeline:
-    def __init__(self, crawler, rules, main_content: bool):
+    def __init__(self, crawler, rules, main_content: bool, model: bool):
         self.crawler = crawler
         self.rules = rules
         self.main_content = main_content
+        self.model = model
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -51,14 +55,14 @@ class PlacementPipeline:
         spec = s.get("LINK_REGION_RULES")
         if isinstance(spec, str):
             spec = json.loads(spec) if spec.strip() else None
-        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT"))
+        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT"), s.getbool("PLACEMENT_MODEL"))
 
     def place(self, item: PageItem) -> None:
         """Fill the placement columns of the item's link rows from its tree (shared with the backlinks spider)."""
         if not item.links or item.root is None:
             return
         try:
-            place_item(item, self.rules, self.main_content)
+            place_item(item, self.rules, self.main_content, self.model)
         except Exception:  # a page we cannot place keeps its links, unplaced; the crawl goes on
             logger.exception("placement failed on %s", item.page.url)
             self.crawler.stats.inc_value("placement/failed")

@@ -12,7 +12,7 @@ Body = bytes | Callable[[], Iterable[bytes]]
 
 class HostileWeb:
     def __init__(self, routes: dict[str, dict[str, tuple[int, dict, Body]]]):
-        self.routes = routes  # host -> path -> (status, headers, body)
+        self.routes = routes  # host -> path -> (status, headers, body), or a function of the request headers to that
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path)
         self.lock = threading.Lock()
 
@@ -39,7 +39,8 @@ class HostileWeb:
                 host = (self.headers.get("Host") or "").split(":")[0]
                 with web.lock:
                     web.requests.append((self.command, host, self.path))
-                status, headers, body = web.routes.get(host, {}).get(self.path, (404, {}, b"not here"))
+                route = web.routes.get(host, {}).get(self.path, (404, {}, b"not here"))
+                status, headers, body = route(self.headers) if callable(route) else route
                 self.send_response(status)
                 for name, value in {"Content-Type": "text/html", **headers}.items():
                     self.send_header(name, value)

@@ -1,38 +1,44 @@
-"""Placement on labelled real pages (``tests/realpages``): the tuning part, which the rules were written against,
-and the held-out part, which nobody tunes on. The floors sit just under the measured figures, so a regression
-fails; the pages are not in the repository and the test skips without them. The floors are those of the pages
-source (the trafilatura and Zyte corpora); the WARC source is measured apart (``evaluate --source warc``)."""
+"""Placement on labelled real pages (``tests/realpages``): the tuning part, which the rules were written against and
+the learned model is trained on, and the held-out part, which nobody tunes or trains on. The floors sit just under
+the figures measured with the shipped model (``crawler/extract/placement/model.json``), per source (the trafilatura
+and Zyte corpora, ``pages``; the WARC records, ``warc``), so a regression fails; the pages are not in the
+repository and a source's test skips without them. The tuning figures are the model's own training links: the
+honest figure for them is the cross-validation ``python -m tests.realpages.train`` prints."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.realpages import pages_dir
+from tests.realpages.evaluate import available_sources, by_source
 
 FLOORS = {
-    # part: (region accuracy, boilerplate as content at most, comments recall, in_main_content on main-text links,
-    #        in_main_content on links labelled and placed content)
-    "tuning": (0.935, 0.02, 0.99, 0.97, 0.99),
-    "held-out": (0.875, 0.025, 0.88, 0.99, 0.97),
+    # (source, part): (region accuracy, boilerplate as content at most, comments recall, in_main_content on
+    #                  main-text links, in_main_content on links labelled and placed content); None: nothing to count
+    ("pages", "tuning"): (0.985, 0.006, 0.99, 0.94, 0.905),
+    ("pages", "held-out"): (0.915, 0.032, 0.95, 0.955, 0.96),
+    ("warc", "tuning"): (0.99, 0.007, None, None, 0.97),
+    ("warc", "held-out"): (0.94, 0.006, None, None, 0.985),
 }
 
 
 @pytest.fixture(scope="module")
 def tallies():
-    if pages_dir() is None:
+    if not available_sources():
         pytest.skip("real pages missing: set LINKPROSPECTOR_PAGES (tests/realpages/README.md)")
-    from tests.realpages.evaluate import evaluate
-
-    return evaluate(source="pages")
+    return by_source()
 
 
-@pytest.mark.parametrize("part", ["tuning", "held-out"])
-def test_real_pages(tallies, part):
-    figures = tallies[part].figures()
-    print(part, figures)
-    accuracy, boilerplate, comments, main_text, placed_content = FLOORS[part]
+@pytest.mark.parametrize("source,part", list(FLOORS))
+def test_real_pages(tallies, source, part):
+    if source not in available_sources():
+        pytest.skip(f"{source} source missing (tests/realpages/README.md)")
+    figures = tallies[source][part].figures()
+    print(source, part, figures)
+    accuracy, boilerplate, comments, main_text, placed_content = FLOORS[source, part]
     assert figures["region_accuracy"] >= accuracy, figures
     assert figures["boilerplate_as_content"] <= boilerplate, figures
-    assert figures["comments_recall"] >= comments, figures
-    assert figures["in_main_content_on_main_text"] >= main_text, figures
+    if comments is not None:
+        assert figures["comments_recall"] >= comments, figures
+    if main_text is not None:
+        assert figures["in_main_content_on_main_text"] >= main_text, figures
     assert figures["in_main_content_on_placed_content"] >= placed_content, figures

@@ -25,6 +25,7 @@ def crawl(web, tmp_path_factory):
     result = run_crawl("prospects", out, web, {"seeds": seeds}, {"CRAWL_ID": "c1"})
     assert result.returncode == 0, result.log[-3000:]
     result.requests = list(web.requests)
+    result.families = collections.Counter(web.families)
     return result
 
 
@@ -75,6 +76,32 @@ def test_check_rows_record_redirects_retries_and_methods(crawl, web):
     assert len(hops["redirect_chain"]) == 11  # stopped after the 11th hop: more than 10
 
 
+def test_ipv6_only_and_dual_stack_names_are_reached_over_ipv6(crawl, web):
+    """A name whose only address is ::1 is fetched over IPv6 (not called an expired domain), and a name whose IPv4
+    address refuses is reached on its IPv6 one: the IPv4 listener would have answered these hosts 421."""
+    if not web.ipv6:
+        pytest.skip("no IPv6 loopback on this machine")
+    checks = by(crawl.table("checks"), "url")
+    for host, path, reason in (("ipv6-only.com", "/", "ok"), ("ipv6-only.com", "/old-catalogue", "http_404"),
+                               ("dual-stack.com", "/page", "ok")):
+        row = checks[normalize_url(web.url(host, path))]
+        assert (row["reason"], row["http_status"]) == (reason, 200 if reason == "ok" else 404), row
+    for host in ("ipv6-only.com", "dual-stack.com"):
+        assert crawl.families[(host, "ipv6")] >= 1 and crawl.families[(host, "ipv4")] == 0
+
+
+def test_parking_redirects_by_script_refresh_and_registrar_path_join_the_chain(crawl, web):
+    """The redirect a script, a meta refresh or a 302 makes is in the row; the parking host is never asked."""
+    checks = by(crawl.table("checks"), "url")
+    chains = {host: checks[normalize_url(web.url(host))]["redirect_chain"]
+              for host in ("yeast-labs.com", "hop-garden.net", "kegging-supplies.com", "old-homebrew-shop.com")}
+    assert chains["yeast-labs.com"][0].startswith("https://sedo.com/search/details/")
+    assert chains["hop-garden.net"] == ["https://dan.com/buy-domain/hop-garden.net"]
+    assert chains["kegging-supplies.com"] == ["http://www.sedoparking.com/kegging-supplies.com"]
+    assert chains["old-homebrew-shop.com"] == [normalize_url(web.url("www.godaddy.com", "/forsale/old-homebrew-shop.com"))]
+    assert not [p for _, h, p in crawl.requests if h == "www.godaddy.com" and p.startswith("/forsale/")]
+
+
 def test_retry_after_is_honoured(crawl, web):
     """429 or 503 with Retry-After: 1 -> retried after waiting at least that long, then ok."""
     checks = by(crawl.table("checks"), "url")
@@ -82,7 +109,7 @@ def test_retry_after_is_honoured(crawl, web):
         row = checks[normalize_url(web.url(host, "/recovers"))]
         assert row["verdict"] == "ok" and row["elapsed_ms"] >= 950, row
     hits = [p for m, h, p in crawl.requests if h == "rate-limited.com" and p == "/always"]
-    assert len(hits) == 4  # HEAD 429, then GET and two retries, each after waiting: then rate_limited
+    assert len(hits) == 3  # GET 429, then two retries, each after waiting: then rate_limited
 
 
 def test_links_table(crawl, web):

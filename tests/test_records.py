@@ -84,7 +84,7 @@ def test_a_misspelt_or_missing_field_fails_where_the_row_is_built(monkeypatch):
     misspelt = [{**p, "regoin": p["region"]} for p in place_links(item.root, item.anchors, main_content=False)]
     monkeypatch.setattr("pipelines.placement.place_links", lambda *args, **kwargs: misspelt)
     with pytest.raises(AttributeError, match="regoin"):
-        place_item(item, (), False)
+        place_item(item, (), False, True)
 
 
 def test_placement_fills_exactly_the_placement_columns():
@@ -92,7 +92,7 @@ def test_placement_fills_exactly_the_placement_columns():
     assert all(getattr(row, column) is None for row in item.links for column in UNPLACED)
     placements = place_links(item.root, item.anchors, main_content=True)
     assert {column for p in placements for column in p} == set(UNPLACED)
-    place_item(item, (), True)
+    place_item(item, (), True, True)
     assert [row.region for row in item.links] == [p["region"] for p in placements]
 
 
@@ -145,7 +145,7 @@ def test_records_pickle_as_class_and_values(table):
 
 def test_the_writer_reads_records_as_from_pylist_reads_the_same_dicts(tmp_path):
     item = build_page(fetched()).item
-    place_item(item, (), True)
+    place_item(item, (), True, True)
     rows = item.links
     writer = PartWriter("links", LocalLake(tmp_path), "l", "w", row_group_size=10, compression="zstd")
     as_dicts = pa.RecordBatch.from_pylist([dataclasses.asdict(r) for r in rows], schema=writer.schema)

@@ -296,7 +296,7 @@ def test_an_allowed_ipv6_literal_is_reached_over_ipv6(hostile, tmp_path):
     assert result.returncode == 0, result.log[-3000:]
     row = checks_by_path(result)["ipv6-loopback"]
     assert (row["url"], row["verdict"]) == (hostile.canary_url("[::1]", "/ipv6-loopback"), "ok")
-    assert [(m, h) for m, h, p, _ in canary6.requests if p == "/ipv6-loopback"][:1] == [("HEAD", f"[::1]:{hostile.canary_port}")]
+    assert [(m, h) for m, h, p, _ in canary6.requests if p == "/ipv6-loopback"][:1] == [("GET", f"[::1]:{hostile.canary_port}")]
     assert checks_by_path(result)["bare"]["reason"] == "blocked_address"  # ::1 allowed, 127.0.0.5 still not
 
 

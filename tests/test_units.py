@@ -11,7 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.checks import verdict as v
-from crawler.dns import NXDomainError, TemporaryDNSError, failure_kind, lookup, parse_overrides
+from crawler.dns import (
+    BlockedAddressError,
+    NXDomainError,
+    TemporaryDNSError,
+    failure_kind,
+    guard_all,
+    lookup,
+    lookup_all,
+    order_addresses,
+    parse_overrides,
+)
 from crawler.extract.links import extract_links
 from crawler.extract.page import UnparseablePage, decode_html, is_html, page_facts, parse_html
 from crawler.lake import LocalLake
@@ -69,7 +79,7 @@ def test_seed_list_on_the_command_line():
 # --- DNS overrides
 def test_dns_overrides_parse_and_strict_lookup():
     overrides = parse_overrides("Site.com=127.0.0.5, flaky.com=SERVFAIL")
-    assert overrides == {"site.com": "127.0.0.5", "flaky.com": "SERVFAIL"}
+    assert overrides == {"site.com": ("127.0.0.5",), "flaky.com": ("SERVFAIL",)}
     assert lookup("SITE.com.", overrides, strict=True) == "127.0.0.5"
     assert lookup("127.0.0.9", overrides, strict=True, allowed=parse_networks("127.0.0.8/31")) == "127.0.0.9"
     with pytest.raises(NXDomainError):
@@ -80,6 +90,29 @@ def test_dns_overrides_parse_and_strict_lookup():
     assert failure_kind("flaky.com") is TemporaryDNSError
     with pytest.raises(ValueError, match="host=ip"):
         parse_overrides("nonsense")
+
+
+def test_dns_overrides_take_ipv6_and_several_addresses():
+    """``host=::1`` (the first "=" splits), brackets or not, several addresses with "|" or a list, in order."""
+    overrides = parse_overrides("v6.com=::1, both.com=127.0.0.2|[::1], mapped.com=::ffff:127.0.0.3")
+    assert overrides == {"v6.com": ("::1",), "both.com": ("127.0.0.2", "::1"), "mapped.com": ("127.0.0.3",)}
+    assert parse_overrides({"both.com": ["127.0.0.2", "0:0::1"]}) == {"both.com": ("127.0.0.2", "::1")}
+    assert lookup_all("both.com", overrides, strict=True) == ("127.0.0.2", "::1")
+    assert lookup("v6.com", overrides, strict=True) == "::1"
+    for bad in ("typo.com=127.0.0.l", "legacy.com=127.1", "servfail.com=SERVFAIL|127.0.0.1", "empty.com=|"):
+        with pytest.raises(ValueError, match="DNS_OVERRIDES"):
+            parse_overrides(bad)
+
+
+def test_resolver_answers_are_tried_family_by_family():
+    """RFC 8305 §4: alternate the families, starting with the one the system resolver put first; an address the
+    guard refuses is never handed over, and only a name with no allowed address fails."""
+    assert order_addresses(["::1", "::2", "127.0.0.1", "::1", "127.0.0.2"]) == ("::1", "127.0.0.1", "::2", "127.0.0.2")
+    assert order_addresses(["127.0.0.1", "::1"]) == ("127.0.0.1", "::1") and order_addresses([]) == ()
+    assert guard_all("mixed.example", ("127.0.0.7", "2606:4700::1111", "93.184.216.34"), ()) == (
+        "2606:4700::1111", "93.184.216.34")
+    with pytest.raises(BlockedAddressError, match="127.0.0.7 is loopback"):
+        guard_all("internal.example", ("127.0.0.7", "fd00::5"), ())
 
 
 # --- verdicts
@@ -212,6 +245,125 @@ def test_failures_are_judged_by_their_type_not_by_the_url_in_their_message():
 
     assert failure_reason(SSL.Error([("SSL routines", "", "certificate verify failed")]), "x.com")[:2] == ("broken", "tls_error")
     assert failure_reason(ConnectionError("reset while fetching http://a.com/timed-out-tls"), "a.com")[:2] == ("unknown", "connection_error")
+
+
+def test_no_route_to_any_address_is_unknown_not_broken():
+    """An IPv6-only site seen from a machine without IPv6: connect(2) fails with ENETUNREACH (or socket(2) with
+    EAFNOSUPPORT), which Twisted raises as NoRouteError / ConnectBindError. The site may be fine: unknown."""
+    import errno
+
+    from twisted.internet.error import ConnectBindError, ConnectError, getConnectError
+
+    from crawler.checks.verdict import failure_reason
+
+    unreachable = getConnectError((errno.ENETUNREACH, "Network is unreachable"))
+    assert type(unreachable).__name__ == "NoRouteError"
+    assert failure_reason(unreachable, "v6.example") == ("unknown", "no_route", False)
+    for error in (ConnectError(errno.EHOSTUNREACH, "No route to host"), ConnectBindError(errno.EAFNOSUPPORT, "no v6"),
+                  OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")):
+        assert failure_reason(error, "v6.example")[:2] == ("unknown", "no_route")
+    refused = getConnectError((errno.ECONNREFUSED, "Connection refused"))  # seen clearly: still broken
+    assert failure_reason(refused, "v6.example")[:2] == ("broken", "connection_refused")
+
+
+def test_the_resolver_hands_each_address_to_twisted_with_its_family():
+    """Twisted dials an IPv4Address over IPv4 whatever its text: an IPv6 answer must arrive as an IPv6Address, and
+    every address of a name must arrive, in order, for HostnameEndpoint to try them in turn."""
+    from twisted.internet.address import IPv4Address, IPv6Address
+
+    from crawler.dns import OverrideResolver
+
+    resolver = OverrideResolver(reactor=None, overrides=parse_overrides("both.com=127.0.0.2|::1,gone.com=SERVFAIL"),
+                                strict=True, timeout=1)
+
+    class Receiver:
+        def __init__(self):
+            self.addresses, self.done = [], False
+
+        def resolutionBegan(self, resolution):
+            pass
+
+        def addressResolved(self, address):
+            self.addresses.append(address)
+
+        def resolutionComplete(self):
+            self.done = True
+
+    both, gone, literal = Receiver(), Receiver(), Receiver()
+    resolver.resolveHostName(both, "both.com", 8080)
+    resolver.resolveHostName(gone, "gone.com", 80)
+    resolver.resolveHostName(literal, "[::1]", 80)  # a literal that is not allowed: no address, kind remembered
+    assert both.done and both.addresses == [IPv4Address("TCP", "127.0.0.2", 8080), IPv6Address("TCP", "::1", 8080)]
+    assert gone.done and gone.addresses == [] and failure_kind("gone.com") is TemporaryDNSError
+    assert literal.done and literal.addresses == [] and failure_kind("[::1]") is BlockedAddressError
+
+
+def test_soft_404_is_a_title_or_heading_that_says_so_in_any_language():
+    cases = {
+        ("Page not found | Shop", None): True,
+        ("Page Not Found – MyBlog", "Oops! That page can\u2019t be found."): True,
+        ("404 - File or directory not found.", "Server Error"): True,  # IIS: the h1 says nothing about it
+        ("The resource cannot be found.", "Server Error in '/' Application."): True,  # ASP.NET
+        ("IIS 10.0 Detailed Error - 404.0 - Not Found", None): True,
+        ("Seite nicht gefunden – Brauerei", "Fehler 404: Diese Seite existiert leider nicht"): True,
+        ("Erreur 404 - Brasserie", "Oups ! Cette page est introuvable."): True,
+        ("Página no encontrada | Cervecería", "¡Vaya! No hemos podido encontrar esta página"): True,
+        ("Página não encontrada - Cervejaria", "Erro 404"): True,
+        ("Pagina non trovata", None): True,
+        ("Pagina niet gevonden | Brouwerij", "Helaas, deze pagina bestaat niet (meer)"): True,
+        ("Страница не найдена", None): True,
+        ("Błąd 404 - nie znaleziono strony", None): True,
+        ("页面不存在", "抱歉，您访问的页面找不到了"): True,
+        ("ページが見つかりません | 地ビール工房", "お探しのページは見つかりませんでした"): True,
+        ("Sorry, this product is no longer available | Shop", None): True,
+        # about missing pages, or merely using the words: ok
+        ("What a 404 error means | Webmaster Notes", "What a 404 error means"): False,
+        ("404 Page Not Found - What It Means | Notes", "404 Page Not Found - What It Means"): False,
+        ("404 Page Not Found - What It Means and How to Fix It", None): False,  # not a site name after the dash
+        ("Seite nicht gefunden? So beheben Sie 404-Fehler", None): False,
+        ("Page Not Found: Causes and Fixes", None): False,
+        ("How to create a custom 404 page", None): False,
+        ("Why free will does not exist", None): False,
+        ("Search results for \u201ckveik\u201d | Brew Search", "Search results"): False,
+        ("Nothing Found | Blog", "Nothing Found"): False,  # an empty search or archive, not a missing page
+    }
+    for (title, h1), expected in cases.items():
+        assert v.looks_not_found(title, h1) is expected, (title, h1)
+
+
+def test_parked_templates_in_other_languages_and_the_articles_that_quote_them():
+    article = "Parked names say “This domain is for sale!” and “Make an offer on this domain”. " * 60
+    assert len(article) > v.PARKED_TEXT_MAX
+    for title, h1, text in [("hopfen-shop.com steht zum Verkauf", None, article),  # names itself: any length
+                            ("x.net", "Ce nom de domaine est à vendre", ""), ("x.org", None, "¡Este dominio está a la venta!"),
+                            ("x.nl", None, "Dit domein is te koop"), ("x.it", "Questo dominio è in vendita", ""),
+                            ("x.pt", "Este domínio está à venda", ""), ("x.jp", None, "このドメインは販売中です"),
+                            ("x.com", None, "This Web page is parked for FREE, courtesy of GoDaddy.com."),
+                            ("x.com", None, "This domain name expired on 2026-10-01 and is pending renewal or deletion.")]:
+        assert v.looks_parked(title, h1, text), (title, h1, text)
+    assert not v.looks_parked("Domains for sale: a guide", "Domains for sale: a guide", article)
+    assert not v.looks_parked("Villa in Bonn steht zum Verkauf | immobilien-bonn.de", None, article)  # not a domain
+    assert v.is_parking_url("https://www.godaddy.com/forsale/old-shop.com?utm_source=x")
+    assert not v.is_parking_url("https://www.godaddy.com/help/renew-a-domain")
+
+
+def test_script_redirects_are_read_from_string_literals():
+    js = """window.location.href = "https://sedo.com/search/?d=a.com"; top.location='/x';
+            location.replace('https://dan.com/buy-domain/a.com'); document.location.assign("/y");
+            if (location.href == "https://other.com/") {}"""
+    assert v.script_redirects(js) == ["https://sedo.com/search/?d=a.com", "/x", "https://dan.com/buy-domain/a.com", "/y"]
+
+
+def test_a_short_page_scripted_to_a_parking_host_is_parked_a_long_one_is_not():
+    from crawler.checks.checker import judge_body
+
+    page = b"<html><head><title>a.com</title><script>location = 'https://sedo.com/x?d=a.com'</script></head><body>%s</body></html>"
+    assert judge_body("http://a.com/", "http://a.com/", [], page % b"<p>Loading</p>", "text/html") == (
+        "broken", "parked", "https://sedo.com/x?d=a.com")
+    long_text = b"<p>" + b"An article about brewing with a buy button. " * 100 + b"</p>"
+    assert judge_body("http://a.com/", "http://a.com/", [], page % long_text, "text/html") == ("ok", "ok", None)
+    elsewhere = page.replace(b"sedo.com", b"a.com") % b"<p>Loading</p>"  # a script to a page of its own: ok
+    assert judge_body("http://a.com/", "http://a.com/", [], elsewhere, "text/html") == ("ok", "ok", None)
 
 
 def test_bot_walls_are_known_by_their_words_and_meta_refresh_is_read_as_a_redirect():

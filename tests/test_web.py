@@ -145,9 +145,48 @@ def test_dns_overrides_cover_the_special_hosts(web):
     assert overrides["refused-host.com"] == "127.0.0.2"
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.2", web.port), timeout=10)
+    assert (overrides["ipv6-only.com"], overrides["dual-stack.com"]) == ("::1", "127.0.0.2|::1")
     crawled_hosts = {urlsplit(url).hostname for url in [*web.expected_pages, *web.expected_checks, web.slow_seed]}
     assert {host for host in crawled_hosts if overrides.get(host) == "127.0.0.1"} == crawled_hosts - {
-        "nxdomain-expired.com", "flaky-dns.com", "refused-host.com"}
+        "nxdomain-expired.com", "flaky-dns.com", "refused-host.com", "ipv6-only.com", "dual-stack.com"}
+
+
+def test_ipv6_hosts_are_served_on_ipv6_loopback_only(web):
+    """Each listener plays only its own hosts (421 for the others), so an answer for an IPv6 host proves that the
+    connection went over IPv6; where ::1 cannot be bound the IPv6 targets are neither served nor linked."""
+    if not web.ipv6:
+        pytest.skip("no IPv6 loopback on this machine")
+    for family, host, path, status in (("::1", "ipv6-only.com", "/", 200), ("127.0.0.1", "ipv6-only.com", "/", 421),
+                                       ("::1", "ok-resource.com", "/", 421), ("::1", "dual-stack.com", "/page", 200)):
+        conn = http.client.HTTPConnection(family, web.port, timeout=10)
+        conn.request("GET", path, headers={"Host": f"{host}:{web.port}"})
+        assert conn.getresponse().status == status, (family, host)
+        conn.close()
+    assert web.families[("ipv6-only.com", "ipv6")] == 1 and web.families[("ipv6-only.com", "ipv4")] == 1
+    assert web.expected_checks[web.url("ipv6-only.com", "/old-catalogue")] == ("broken", "http_404")
+    with TestWeb() as other:
+        other.ipv6 = False  # as on a machine without ::1
+        assert not any("ipv6-only.com" in url or "dual-stack.com" in url for url in other.expected_checks)
+        assert "ipv6-only.com" not in fetch(other, other.url("homebrew-corner.net", "/suppliers.html"))[2].decode()
+
+
+def test_body_targets_answer_200_with_their_template(web):
+    """The targets judged by their body alone: every one answers 200 with HTML (a registrar's for-sale path
+    behind a 302 aside), and the words each verdict hangs on are in it."""
+    from demo.bodies import BODY_TARGETS
+
+    needles = {"hopfen-shop.com": "Diese Domain steht zum Verkauf", "jibiru.com": "このドメインは販売中です",
+               "yeast-labs.com": "window.location.href = \"https://sedo.com/", "brew-kits.com": "<center>nginx</center>",
+               "fermenter-store.com": "404 - File or directory not found.", "hop-exchange.com": "function buy()",
+               "domain-investing.net": "This domain is for sale!"}
+    for (host, path), (verdict, _) in BODY_TARGETS.items():
+        status, headers, body = fetch(web, web.url(host, path))
+        if host == "old-homebrew-shop.com":
+            assert status == 302 and "/forsale/old-homebrew-shop.com" in headers["location"]
+            continue
+        assert status == 200 and headers["content-type"].startswith("text/html"), (host, path)
+        assert needles.get(host, "") in body.decode(), host
+        assert verdict == "ok" or host not in ("webmaster-notes.com", "domain-investing.net", "brew-search.com")
 
 
 def test_charsets_and_binary_files(web):

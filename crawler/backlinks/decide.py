@@ -16,7 +16,7 @@ States (docs/pitfalls.md §5, after Ahrefs' lost-link reasons), each row with a 
   retries, or an answer that is not a usable page), ``blocked`` (bot wall, 401/403/999), ``rate_limited`` (429
   after retries), ``robots_disallowed`` (robots.txt forbids the page and we obey it), and the other network
   failures ``crawler.checks.verdict.failure_reason`` names (``dns_error``, ``connection_refused``,
-  ``connection_error``, ``tls_error``), ``not_html`` and ``unparseable``.
+  ``connection_error``, ``no_route``, ``tls_error``), ``not_html`` and ``unparseable``.
 
 Lost outranks degraded: a nofollow link on a noindex page is lost (its flags are still recorded). When several
 links on the page match the target, the row describes the best one: in the main content before elsewhere, in a

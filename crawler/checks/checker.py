@@ -6,8 +6,11 @@ of the check with ``engine.download_async`` and returns the ``checks`` row.
 
 Why redirects are followed here and not by Scrapy's RedirectMiddleware: the verdict depends on the chain (a loop, a
 hop to a parking host, a deep link sent to the home page) and the chain is part of the row.
-Why a GET after a successful HEAD of an HTML page: a soft-404 or a parked for-sale page answers 200; only the body
-tells. The GET asks for the first 256 KiB (``Range``), enough for the title and headings.
+Why GET first (``CHECK_METHOD``): a soft-404 or a parked for-sale page answers 200 and only the body tells, so an
+HTML target needs a GET anyway; a HEAD first doubles the requests to every live page (and some servers mishandle
+HEAD). The GET asks for the first 256 KiB (``Range``), enough for the title and headings, and reads no further
+(:meth:`LinkChecker.bytes_received`); a non-HTML answer (an image, a PDF, a zip) is not read at all past its headers
+(:meth:`LinkChecker.headers_received`). ``CHECK_METHOD = "HEAD"`` asks HEAD first and GETs HTML bodies after it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import lxml.etree
 from scrapy import Request
+from scrapy.exceptions import StopDownload
 from scrapy.http import Response
 
 from crawler.checks import verdict as v
@@ -36,6 +41,7 @@ BODY_RANGE = 256 * 1024
 class CheckPolicy:
     """Settings of the checker (``CHECK_*``)."""
 
+    method: str  # the first request of a check: GET (read the start of HTML bodies) or HEAD (then GET for HTML)
     timeout: float
     connect_timeout: float  # seconds for the TCP connect alone (crawler/connecttimeout.py); 0: all of ``timeout``
     retries: int  # extra attempts for 5xx, 429, timeouts and resolver errors
@@ -50,6 +56,7 @@ class CheckPolicy:
     def from_settings(cls, settings) -> CheckPolicy:
         """From ``CHECK_*`` (their defaults live in ``crawler/settings.py`` only)."""
         return cls(
+            method=settings.get("CHECK_METHOD").upper(),
             timeout=settings.getfloat("CHECK_TIMEOUT"),
             connect_timeout=settings.getfloat("CHECK_CONNECT_TIMEOUT"),
             retries=settings.getint("CHECK_RETRIES"),
@@ -73,17 +80,24 @@ class _Check:
     retries: int = 0
     head_ok: bool = False  # HEAD already answered 2xx: a failing verification GET cannot make it broken
     last_error: str | None = None  # how the last attempt sent failed
+    unranged: bool = False  # the server refused our Range (416): asked again without
 
 
 class CheckAborted(Exception):
     """The worker is shutting down: the check makes no further attempt and gives no verdict."""
 
 
+# The words a reader sees: text outside scripts, styles and templates (a parking page's script can be long)
+_VISIBLE_TEXT = lxml.etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]")
+
+
 def judge_body(url: str, current: str, chain: list[str], body: bytes, content_type: str | None
                ) -> tuple[str, str, str | None]:
-    """What the HTML body of a 2xx target says (a soft-404, a parked domain, a meta refresh to the home page):
-    ``(verdict, reason, refresh)``, ``refresh`` the URL a meta refresh leads to when that decided the verdict (it joins
-    the redirect chain). Plain bytes in, plain data out: the spider may run it in its parse pool."""
+    """What the HTML body of a 2xx target says (a soft-404, a parked domain, a meta refresh to the home page, a
+    script sending a short page to a parking host): ``(verdict, reason, refresh)``, ``refresh`` the URL a meta
+    refresh or script leads to when that decided the verdict (it joins the redirect chain). Plain bytes in, plain
+    data out: the spider may run it in its parse pool."""
     text, _ = decode_html(body, content_type)
     try:
         root = parse_html(text)
@@ -95,9 +109,15 @@ def judge_body(url: str, current: str, chain: list[str], body: bytes, content_ty
         if target and (by_refresh := v.redirect_verdict(url, [*chain, target])):
             return (*by_refresh, target)
     facts = page_facts(root, current)
-    body_el = root.find("body")
-    sample = collapse((body_el if body_el is not None else root).text_content())[:5000]
-    return (*v.body_verdict(facts.title, facts.h1, sample), None)
+    visible = collapse(" ".join(_VISIBLE_TEXT(root)))[:5000]
+    if len(visible) <= v.PARKED_TEXT_MAX:  # a short page whose script goes to a parking host: a parking redirector
+        for script in root.iterfind(".//script"):
+            if script.get("src") is None:
+                for written in v.script_redirects(script.text or ""):
+                    target, _ = resolve_href(written, current)
+                    if target and v.is_parking_url(target):
+                        return v.BROKEN, "parked", target
+    return (*v.body_verdict(facts.title, facts.h1, visible), None)
 
 
 BodyJudge = Callable[..., Awaitable[tuple[str, str, str | None]]]
@@ -128,12 +148,31 @@ class LinkChecker:
             meta["download_maxsize"] = self.policy.maxsize
         return meta
 
-    def make_request(self, url: str, method: str = "HEAD", *, dont_filter: bool = True, **kwargs) -> Request:
-        """A check request; the first one of a check goes through the scheduler with ``dont_filter=False``."""
-        headers = {"Range": f"bytes=0-{BODY_RANGE - 1}"} if method == "GET" else {}
+    def make_request(self, url: str, method: str | None = None, *, dont_filter: bool = True, ranged: bool = True,
+                     **kwargs) -> Request:
+        """A check request (``method`` defaults to ``CHECK_METHOD``); the first one of a check goes through the
+        scheduler with ``dont_filter=False``."""
+        method = method or self.policy.method
+        headers = {"Range": f"bytes=0-{BODY_RANGE - 1}"} if method == "GET" and ranged else {}
         return Request(url, method=method, headers=headers, meta=self.request_meta(method), dont_filter=dont_filter, **kwargs)
 
-    async def _send(self, check: _Check, method: str) -> Response | Exception:
+    @staticmethod
+    def headers_received(headers, body_length, request, spider=None) -> None:
+        """Scrapy signal: a check's GET stops at the headers of a non-HTML answer (its status is all we need)."""
+        if request.meta.get("link_check") and request.method == "GET":
+            content_type = headers.get(b"Content-Type")
+            if content_type and not is_html(content_type.decode("latin-1"), b""):
+                raise StopDownload(fail=False)
+
+    @staticmethod
+    def bytes_received(data, request, spider=None) -> None:
+        """Scrapy signal: a check's GET stops after ``BODY_RANGE`` bytes, whether or not the server honoured Range."""
+        if request.meta.get("link_check"):
+            request.meta["check_bytes"] = got = request.meta.get("check_bytes", 0) + len(data)
+            if got >= BODY_RANGE:
+                raise StopDownload(fail=False)
+
+    async def _send(self, check: _Check, method: str, ranged: bool = True) -> Response | Exception:
         host = host_of(check.current)
         wait = self._not_before.get(host, 0) - time.monotonic()
         if wait > 0:
@@ -143,23 +182,25 @@ class LinkChecker:
         check.method = method
         check.attempts += 1
         try:
-            return await self.fetch(self.make_request(check.current, method))
+            return await self.fetch(self.make_request(check.current, method, ranged=ranged))
         except HostRemembered as exc:  # the downloader's HostGate did not send it
             check.attempts -= 1
             return exc
         except Exception as exc:  # a network failure is an answer too
             return exc
 
-    async def _retry(self, check: _Check, method: str, wait: float | None) -> Response | Exception:
-        """Wait (Retry-After for the whole host, else exponential backoff) and send again."""
-        backoff = self.policy.backoff * (2 ** check.retries)
+    async def _retry(self, check: _Check, method: str, wait: float | None, backoff: bool = True
+                     ) -> Response | Exception:
+        """Wait (Retry-After for the whole host, else exponential backoff) and send again. A timeout is retried at
+        once (``backoff=False``): it has waited already."""
+        pause = self.policy.backoff * (2 ** check.retries)
         check.retries += 1
         if remembered := self.gate.memory.recall(endpoint(check.current), time.monotonic()):
             return HostRemembered(host_of(check.current), remembered)  # the host earned its verdict: no waiting
         if wait is not None:
             self._hold_host(check.current, wait)
-        elif not self.aborted:
-            await asyncio.sleep(backoff)
+        elif backoff and not self.aborted:
+            await asyncio.sleep(pause)
         return await self._send(check, method)
 
     def _hold_host(self, url: str, wait: float) -> None:
@@ -224,6 +265,7 @@ class LinkChecker:
                 if check.head_ok:
                     return v.OK, "ok", 200, None
                 if isinstance(outcome, HostRemembered):  # the host is remembered dead: not (or no longer) asked
+                    self.gate.count("checks/from_memory")
                     known = outcome.remembered
                     said = known.error(time.monotonic())
                     return known.verdict, known.reason, None, f"{check.last_error}; then {said}"[:500] if check.last_error else said
@@ -238,7 +280,7 @@ class LinkChecker:
                     outcome = await self._send(check, "GET")  # some servers mishandle HEAD
                     continue
                 if retryable and check.retries < p.retries:
-                    outcome = await self._retry(check, check.method, None)
+                    outcome = await self._retry(check, check.method, None, backoff=reason != "timeout")
                     continue
                 return verdict, reason, None, error
 
@@ -267,6 +309,11 @@ class LinkChecker:
                     if wait is not None:
                         self._hold_host(check.current, wait)
                 outcome = await self._send(check, "GET")  # HEAD refused (403/405/501) or erred: GET decides
+                continue
+
+            if status == 416 and check.method == "GET" and not check.unranged:  # our Range refused: ask without
+                check.unranged = True
+                outcome = await self._send(check, "GET", ranged=False)
                 continue
 
             decided = v.status_verdict(status, headers, outcome.body)

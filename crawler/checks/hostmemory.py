@@ -112,7 +112,6 @@ class HostGate:
         remembered = self.memory.recall(endpoint(request.url), time.monotonic())
         if remembered is None:
             return None
-        self.count("checks/from_memory")
         return HostRemembered(urlsplit(request.url).hostname or "", remembered)
 
     def answered(self, request, response) -> None:

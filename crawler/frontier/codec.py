@@ -15,12 +15,11 @@ trailing defaults (``GET``, ``0``, ``{}``) are left out. A 40-character path mak
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from w3lib.url import canonicalize_url
+from crawler.fingerprint import fingerprint
 
 VERSION = 1
 METHODS = ("GET", "HEAD")
@@ -46,10 +45,8 @@ class FrontierRequest:
         return urlsplit(self.url).netloc.lower()
 
     def fingerprint(self) -> bytes:
-        """What the dupefilter remembers: the method and the URL as Scrapy's own dupefilter compares them
-        (``canonicalize_url``: query arguments sorted, fragment dropped, ``http://a.com`` = ``http://a.com/``), so
-        a cluster crawl fetches exactly what a crawl on one machine fetches."""
-        return hashlib.sha1(f"{self.method} {canonicalize_url(self.url)}".encode("utf-8", "surrogatepass")).digest()
+        """What the dupefilter remembers: kind, method and canonical URL, as on one machine (``crawler/fingerprint.py``)."""
+        return fingerprint(self.kind, self.method, self.url)
 
 
 def encode(request: FrontierRequest) -> str:

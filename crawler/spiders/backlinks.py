@@ -15,7 +15,7 @@ Placement (region, main content, text around the link) is computed here, with th
 the decision needs it (the best of several matching links is the one in the content). It runs only on pages where
 some row's target matched, and over all the page's anchors: the placement of one link depends on the others
 (main-content links decide the page's wrappers and the position rule), so the columns mean what they mean in the
-``links`` table. ``PLACEMENT_ENABLED``, ``PLACEMENT_MAIN_CONTENT`` and ``LINK_REGION_RULES`` apply as there.
+``links`` table. ``PLACEMENT_ENABLED``, ``PLACEMENT_MAIN_CONTENT``, ``PLACEMENT_MODEL`` and ``LINK_REGION_RULES`` apply as there.
 """
 
 from __future__ import annotations

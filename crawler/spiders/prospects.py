@@ -98,13 +98,16 @@ class ProspectsSpider(FrontierSpider):
             if crawler.settings.getbool("PLACEMENT_ENABLED"):
                 rules = crawler.settings.get("LINK_REGION_RULES")
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
-                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"))
+                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"),
+                                             crawler.settings.getbool("PLACEMENT_MODEL"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
                                      CheckPolicy.from_settings(crawler.settings),
                                      judge=spider.parse_pool.judge_body if spider.parse_pool else None,
                                      count=lambda key: crawler.stats.inc_value(key))
         crawler.signals.connect(spider.load_earlier, signal=signals.spider_opened)
+        crawler.signals.connect(spider.checker.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider.checker.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(spider.refuse_remembered_hosts, signal=signals.engine_started)
         return spider
 
@@ -316,7 +319,7 @@ class ProspectsSpider(FrontierSpider):
     def check_request(self, url: str, depth: int) -> scrapy.Request:
         """The first request of a check: through the scheduler, whose dupefilter makes it once per crawl."""
         request = self.checker.make_request(
-            url, "HEAD", dont_filter=False, callback=self.check_answer, errback=self.check_failed, priority=-depth
+            url, dont_filter=False, callback=self.check_answer, errback=self.check_failed, priority=-depth
         )
         request.meta.update(kind="check", depth=depth)
         return request

@@ -7,7 +7,8 @@ the same tree (it copies it internally), so a page is downloaded, decoded and pa
 
 Regions
 =======
-``REGIONS`` names where a link sits. The first decision in this order wins:
+``REGIONS`` names where a link sits. The rules decide in this order, the first decision winning (then the learned
+model weighs their verdict, below):
 
 1. **Per-site rules** (``LINK_REGION_RULES``, see :func:`compile_rules`): the first rule that matches the link or
    one of its ancestors.
@@ -84,6 +85,16 @@ trafilatura is only the tie-breaker of rule 7: its fast extraction keeps menus, 
 pages and drops link lists that are the page's content (measured on the fixtures), while rules 2-5 are exact on
 hinted markup. It answers the other question, whether a link is part of the main text, below.
 
+The learned model
+=================
+Rules 2-7 give a verdict and the rule that gave it; with ``model=True`` (``PLACEMENT_MODEL``, the default) a
+multinomial logistic regression (``model.py``, weights in ``model.json``) takes that verdict as one feature among
+the link's others (``features.py``: its ancestors' landmarks, roles and class/id words, its near ancestors, its
+link groups, where it is against the main area, its run of text, its heading, the anchor and its URL) and gives
+the region; it never says ``unknown``. It is trained on the labelled real pages' tuning part and the fixtures
+(``python -m tests.realpages.train``), so it learns where the rules go wrong on real pages; rule 1 (per-site
+rules) still wins over it. docs/placement.md has its features, figures and cost.
+
 Main content
 ============
 ``main_content=True`` runs trafilatura (``fast=True``: the readability/justext comparison costs 2-15x more and
@@ -117,8 +128,10 @@ from __future__ import annotations
 import lxml.etree
 
 from crawler.extract.page import collapse
+from crawler.extract.placement.features import Describer, element_features
 from crawler.extract.placement.layout import _Page
 from crawler.extract.placement.maincontent import find_main_content
+from crawler.extract.placement.model import PageScorer, shipped_model
 from crawler.extract.placement.rules import RegionRule, _rule_region, compile_rules
 from crawler.extract.placement.runs import Run, _block_of, _clip_end, _clip_start, is_running_text, sentence_of
 from crawler.extract.placement.vocabulary import (
@@ -144,7 +157,8 @@ def lead_in(link, run: Run) -> str | None:
     if items is None:
         return None
     previous = items.getprevious()
-    while previous is not None and not collapse(previous.text_content()):
+    # comments and processing instructions are siblings too (a tree parsed with comments kept)
+    while previous is not None and (not isinstance(previous.tag, str) or not collapse(previous.text_content())):
         previous = previous.getprevious()
     if previous is None or previous.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div", "strong", "b", "dt"):
         return None
@@ -173,48 +187,75 @@ def _context_in_main(run: Run, link, main_text: str) -> bool:
     return len(context) >= 25 and context in main_text
 
 
-def _region(page: _Page, link, run: Run, kept: bool) -> str:
-    """Rules 2-7 for one link."""
+def _region(page: _Page, link, run: Run, kept: bool) -> tuple[str, str]:
+    """Rules 2-7 for one link: its region and which rule decided it (the learned model reads both, ``model.py``)."""
     region, container = page.chrome(link)
     if region == "header" and page.is_menu(link, run):
         # a table layout's header cell holding a row of links without any menu markup (``td.menuHeader``) is a
         # menu: rule 6 reads a group of links before the content the same way
-        return "navigation"
+        return "navigation", "header-menu"
     if region is not None:
-        return region
+        return region, "chrome"
     side = page.side_column(link)
     if side is not None:
-        return side
+        return side, "column"
     if page.article is not None and page.order[link] > page.article_end and not is_running_text(run):
         # link lists after the article ("more stories", teaser rows of <article> cards, sponsored slides) are the
         # related boxes of rule 2 without their words; a footer without markup still shows its marks
         if page.order[link] > page.footer_end() or page.near_footer_mark(link, run):
-            return "footer"
-        return "sidebar"
+            return "footer", "after-article"
+        return "sidebar", "after-article"
     if container == "strong":
-        return "content"
+        return "content", "container"
     where = page.relative_position(link)
     if where == "inside":
-        return "content"
+        return "content", "area"
     if where == "after the footer" or (where is not None and page.near_footer_mark(link, run)):
-        return "footer"
+        return "footer", "mark"
     if where == "before":
         start, end = run.spans.get(link, (0, 0))
         if start == end:
-            return "header"  # an image before the content: a logo
-        return "navigation" if page.group_size(link, run) >= 2 else "header"
+            return "header", "before-image"  # an image before the content: a logo
+        return ("navigation" if page.group_size(link, run) >= 2 else "header"), "before"
     if where is not None or container or kept or is_running_text(run):
-        return "content"
-    return "unknown"
+        return "content", "rest"
+    return "unknown", "none"
 
 
-def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None) -> list[dict]:
+def describe_links(root, anchors, kept=frozenset()) -> list[tuple[tuple[str, str], frozenset]]:
+    """Each link's rules verdict (region, reason) and every feature the model reads of it, its ancestors' included,
+    each once: what training fits and the tests check (``place_links`` scores the same features part by part,
+    ``model.PageScorer``)."""
+    anchors = list(anchors)
+    if not anchors:
+        return []
+    page = _Page(root, anchors)
+    runs = [page.run(link) for link in anchors]
+    for link in anchors:
+        page.chrome(link)
+    describer = Describer(page, root, anchors)
+    described = []
+    for index, link in enumerate(anchors):
+        rule = _region(page, link, runs[index], index in kept)
+        features = set()
+        for _, part in describer.parts(link, runs[index], rule):
+            features.update(part)
+        for ancestor in link.iterancestors():
+            if ancestor.tag not in ("html", "body"):
+                features.update(element_features(ancestor, page.label(ancestor)))
+        described.append((rule, frozenset(features)))
+    return described
+
+
+def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None, model=True) -> list[dict]:
     """Place every link of a parsed page; see the module docstring for how.
 
     ``tree`` is the page's lxml tree (root element or ElementTree), ``anchors`` its ``<a href>``/``<area href>``
     elements in document order. ``rules`` come from :func:`compile_rules`; rules limited to a site apply when
     ``site`` (the page's host) is that host or a subdomain. ``main_content=False`` skips trafilatura (most of the
-    cost): ``in_main_content``, ``position`` and ``paragraph_index`` are then None.
+    cost): ``in_main_content``, ``position`` and ``paragraph_index`` are then None. ``model=False`` places by the
+    rules alone (``PLACEMENT_MODEL``); by default the learned model (``model.py``) decides from the rules' verdict
+    and the link's features, and ``rules`` still win over both.
 
     Returns one dict per anchor: ``region`` (one of ``REGIONS``), ``in_main_content``, ``text_before``,
     ``text_after``, ``sentence``, ``heading``, ``paragraph_index``, ``position``, ``links_in_block``,
@@ -241,6 +282,10 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         kept = {i: (None, None) for i, link in enumerate(anchors) if _context_in_main(runs[i], link, main.text)}
     first_kept, last_kept = (min(kept), max(kept)) if kept else (None, None)
     headings = _heading_map(root, set(anchors))
+    learned = shipped_model() if model else None
+    if learned is not None:
+        scorer = PageScorer(learned, page.label)
+        describer = Describer(page, root, anchors)
 
     rows = []
     for index, link in enumerate(anchors):
@@ -248,7 +293,11 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         start, end = run.spans.get(link, (0, 0))
         # image links are never in trafilatura's output: kept when they sit between kept links
         is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
-        region = (_rule_region(link, active, matched) if active else None) or _region(page, link, run, is_kept)
+        region = _rule_region(link, active, matched) if active else None
+        if region is None:
+            region, reason = _region(page, link, run, is_kept)
+            if learned is not None:
+                region = scorer.region(describer, link, run, (region, reason))
         in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
