@@ -17,15 +17,24 @@ def test_memory_needs_failures_in_a_row_and_forgets():
     memory = HostMemory(failures=2, memory=60)
     assert not memory.failed("a:80", "unknown", "timeout", "http://a/1", now=0)
     assert memory.recall("a:80", now=1) is None  # one timeout is not a dead host
-    memory.answered("a:80")  # an answer in between starts the count again
-    assert not memory.failed("a:80", "unknown", "timeout", "http://a/2", now=2)
-    assert memory.failed("a:80", "unknown", "timeout", "http://a/3", now=3)  # second in a row: remembered
+    assert memory.failed("a:80", "unknown", "timeout", "http://a/2", now=2)  # second in a row: remembered
     known = memory.recall("a:80", now=4)
     assert (known.verdict, known.reason, known.failures) == ("unknown", "timeout", 2)
-    assert "answered from memory" in known.error(now=4) and "http://a/3" in known.error(now=4)
+    assert "answered from memory" in known.error(now=4) and "http://a/2" in known.error(now=4)
     assert memory.recall("b:80", now=4) is None and len(memory) == 1
     assert memory.recall("a:80", now=64) is None  # CHECK_HOST_MEMORY later the host is asked again
     assert memory.recall("a:80", now=65) is None
+
+
+def test_a_host_that_answered_is_slow_not_dead():
+    memory = HostMemory(failures=2, memory=60)
+    memory.answered("busy:80")
+    for i in range(5):  # a live host timing out in a burst of checks: its targets keep their own timeouts
+        assert not memory.failed("busy:80", "unknown", "timeout", f"http://busy/{i}", now=i)
+    assert memory.recall("busy:80", now=5) is None
+    memory.failed("busy:80", "broken", "connection_refused", "http://busy/x", now=6)
+    assert memory.failed("busy:80", "broken", "connection_refused", "http://busy/y", now=7)  # it went down
+    assert memory.recall("busy:80", now=8).reason == "connection_refused"
 
 
 def test_only_host_level_failures_count_and_a_change_of_failure_restarts():

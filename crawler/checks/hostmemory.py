@@ -7,7 +7,8 @@ row that timed out or were refused (on any of its targets, with no answer from i
 in flight, end at once with the same verdict and reason the host earned (``unknown``/``timeout`` stays unknown,
 never broken; ``broken``/``connection_refused`` is a fact of the host, not of one path), with ``attempts`` counting
 only the requests really sent and ``error`` saying the answer came from memory. Any answer from the host (even
-an error status) clears it. After ``CHECK_HOST_MEMORY`` seconds the host is asked again.
+an error status) clears it, and a host that has answered once in this crawl is never remembered for timeouts (a
+live host times out under load; a refusal still counts). After ``CHECK_HOST_MEMORY`` seconds the host is asked again.
 
 :class:`HostMemory` is a plain object with the clock passed in, so it is tested without a reactor.
 :class:`HostGate` ties it to the downloader (``crawler/downloader.py`` ``gates``): it learns from every attempt of a
@@ -28,6 +29,9 @@ from urllib.parse import urlsplit
 logger = logging.getLogger(__name__)
 
 REMEMBERED_REASONS = ("timeout", "connection_refused")
+# Hosts that answered in this crawl, remembered (the latest this many) so that their timeouts are not taken for a dead
+# host: a live host times out under load, in a burst of checks at the end of a crawl (seen at 20,000 pages).
+ANSWERED_KEPT = 100_000
 
 
 def endpoint(url: str) -> str:
@@ -67,12 +71,13 @@ class HostMemory:
         self.threshold = failures  # 0 turns the memory off
         self.memory = memory
         self._streak: dict[str, Remembered] = {}  # host -> its current run of failures
+        self._answered: dict[str, None] = {}  # hosts that answered, oldest first (at most ANSWERED_KEPT)
 
     def failed(self, host: str, verdict: str, reason: str, url: str, now: float) -> bool:
         """An attempt on ``host`` failed with ``reason``; only timeouts and refusals count (other failures say
         nothing about the host). True when this failure makes the host remembered."""
-        if reason not in REMEMBERED_REASONS:
-            return False
+        if reason not in REMEMBERED_REASONS or (reason == "timeout" and host in self._answered):
+            return False  # a host that answered before is slow, not dead: its timeouts stay its targets' own
         streak = self._streak.get(host)
         if streak is None or streak.reason != reason:
             streak = self._streak[host] = Remembered(verdict, reason, 0, now, url)
@@ -82,6 +87,11 @@ class HostMemory:
 
     def answered(self, host: str) -> None:
         self._streak.pop(host, None)
+        answered = self._answered
+        answered.pop(host, None)
+        answered[host] = None
+        if len(answered) > ANSWERED_KEPT:
+            del answered[next(iter(answered))]
 
     def recall(self, host: str, now: float) -> Remembered | None:
         """What the host earned, when it is remembered now; None: ask it."""
