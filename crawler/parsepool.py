@@ -9,9 +9,7 @@ placement pipeline then places the links), and both give the same rows (``tests/
 
 Back-pressure: at most ``2 x PARSE_WORKERS`` pages are in the pool at once; a callback waits for a free place, and
 while callbacks wait with their responses Scrapy's scraper stops taking new responses (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``),
-so downloads slow down instead of piling up in memory. Link-check bodies have places of their own: a check waits
-for at most the pages already in the pool, not behind every page waiting for one (measured on the bench's peer
-site: a shared queue made each ok check wait ~2 s for its verdict). The processes are started by a fork server (a clean process
+so downloads slow down instead of piling up in memory. The processes are started by a fork server (a clean process
 with the parsing modules imported, never a fork of the running reactor). A pool whose process died is replaced and
 the page parsed here, once.
 """
@@ -80,7 +78,7 @@ def _in_pool(fn, *args):
 class ParsePool:
     def __init__(self, workers: int):
         self.workers = workers
-        self.slots = {"page": asyncio.Semaphore(2 * workers), "check": asyncio.Semaphore(2 * workers)}
+        self.slots = asyncio.Semaphore(2 * workers)
         self.executor: ProcessPoolExecutor | None = None
 
     def _start(self) -> ProcessPoolExecutor:
@@ -89,9 +87,9 @@ class ParsePool:
                                         "crawler.checks.checker"])
         return ProcessPoolExecutor(self.workers, mp_context=context)
 
-    async def run(self, fn, *args, kind: str = "page"):
+    async def run(self, fn, *args):
         """``fn(*args)`` in a pool process (``fn`` and its arguments picklable, a module-level function)."""
-        async with self.slots[kind]:
+        async with self.slots:
             if self.executor is None:
                 self.executor = self._start()
             executor = self.executor
@@ -112,7 +110,7 @@ class ParsePool:
         """A link check's body judged in the pool (``crawler/checks/checker.py``, ``judge_body``)."""
         from crawler.checks.checker import judge_body
 
-        return await self.run(judge_body, *args, kind="check")
+        return await self.run(judge_body, *args)
 
     def close(self) -> None:
         if self.executor is not None:
