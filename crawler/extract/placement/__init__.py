@@ -128,7 +128,7 @@ from __future__ import annotations
 import lxml.etree
 
 from crawler.extract.page import collapse
-from crawler.extract.placement.features import Describer, element_features
+from crawler.extract.placement.features import Describer, element_features, heading_before
 from crawler.extract.placement.layout import _Page
 from crawler.extract.placement.maincontent import find_main_content
 from crawler.extract.placement.model import PageScorer, shipped_model
@@ -136,7 +136,6 @@ from crawler.extract.placement.rules import RegionRule, _rule_region, compile_ru
 from crawler.extract.placement.runs import Run, _block_of, _clip_end, _clip_start, is_running_text, sentence_of
 from crawler.extract.placement.vocabulary import (
     _SENTENCE_END,
-    LINK_TAGS,
     REGIONS,
     RUNNING_TEXT_MIN,
     SENTENCE_LIMIT,
@@ -167,18 +166,6 @@ def lead_in(link, run: Run) -> str | None:
         boundaries = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
         text = text[boundaries[-1]:] if boundaries else text
     return _clip_end(text, SENTENCE_LIMIT) or None
-
-
-def _heading_map(root, wanted: set) -> dict:
-    headings: dict = {}
-    current = None
-    for element in root.iter("h1", "h2", "h3", "a", "area"):
-        if element.tag in LINK_TAGS:
-            if element in wanted:
-                headings[element] = current
-        else:
-            current = element
-    return headings
 
 
 def _context_in_main(run: Run, link, main_text: str) -> bool:
@@ -281,7 +268,7 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
     if main is not None and not kept and main.text:
         kept = {i: (None, None) for i, link in enumerate(anchors) if _context_in_main(runs[i], link, main.text)}
     first_kept, last_kept = (min(kept), max(kept)) if kept else (None, None)
-    headings = _heading_map(root, set(anchors))
+    headings = heading_before(root, set(anchors), levels=3)  # the row's ``heading``: h1-h3
     learned = shipped_model() if model else None
     if learned is not None:
         scorer = PageScorer(learned, page.label)

@@ -149,11 +149,14 @@ def _tail(host: str) -> str:
     return ".".join(parts[-2:]) if len(parts) >= 2 else host
 
 
-def heading_before(root, wanted: set) -> dict:
-    """The nearest heading (``h1``-``h6``) before each wanted link in document order."""
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def heading_before(root, wanted: set, levels: int = 6) -> dict:
+    """The nearest heading (``h1`` to ``h<levels>``) before each wanted link in document order."""
     headings: dict = {}
     current = None
-    for element in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "a", "area"):
+    for element in root.iter(*HEADINGS[:levels], *LINK_TAGS):
         if element.tag in LINK_TAGS:
             if element in wanted:
                 headings[element] = current
