@@ -55,6 +55,17 @@ SOURCE = "read_parquet($backlinks, hive_partitioning = true, hive_types_autocast
 # A crawl starts with its first row; a row written twice has the time of the first, so no dedup is needed here.
 CRAWLS = f"SELECT crawl, min(checked_at) AS started FROM {SOURCE} GROUP BY crawl ORDER BY started, crawl"
 
+# How a pair changed, from each side's last verified state (both queries below say it the same way).
+CHANGE = """CASE
+        WHEN known_to AND known_from THEN CASE
+            WHEN NOT list_has_all(weak_from, weak_to) THEN 'degraded'
+            WHEN NOT list_has_all(weak_to, weak_from) THEN 'improved'
+            ELSE 'unchanged' END
+        WHEN known_to THEN CASE WHEN there_by_from THEN 'restored' ELSE 'new' END
+        WHEN NOT known_to AND known_from THEN 'lost'
+        ELSE 'unchanged'
+    END AS change"""
+
 # The report, reading each row once and grouping by pair once. $pos_from and $pos_to are the two crawls' places in
 # crawl_order() (1 = the oldest). A side's last verified state is its crawl's own row when that one is verified,
 # else the last verified row before it: ``before_from`` (crawls older than $pos_from) and, only when crawls lie
@@ -103,15 +114,7 @@ known AS (
 )
 SELECT
     source_url, target,
-    CASE
-        WHEN known_to AND known_from THEN CASE
-            WHEN NOT list_has_all(weak_from, weak_to) THEN 'degraded'
-            WHEN NOT list_has_all(weak_to, weak_from) THEN 'improved'
-            ELSE 'unchanged' END
-        WHEN known_to THEN CASE WHEN there_by_from THEN 'restored' ELSE 'new' END
-        WHEN NOT known_to AND known_from THEN 'lost'
-        ELSE 'unchanged'
-    END AS change,
+    """ + CHANGE + """,
     at_from.link_state AS state_from, at_to.link_state AS state_to, at_from.reason AS reason_from,
     at_to.reason AS reason_to, at_from.flags AS flags_from, at_to.flags AS flags_to,
     at_from.in_main_content AS in_main_content_from, at_to.in_main_content AS in_main_content_to,
@@ -153,15 +156,7 @@ pairs AS (
 )
 SELECT
     source_url, target,
-    CASE
-        WHEN known_to AND known_from THEN CASE
-            WHEN NOT list_has_all(weak_from, weak_to) THEN 'degraded'
-            WHEN NOT list_has_all(weak_to, weak_from) THEN 'improved'
-            ELSE 'unchanged' END
-        WHEN known_to THEN CASE WHEN there_by_from THEN 'restored' ELSE 'new' END
-        WHEN NOT known_to AND known_from THEN 'lost'
-        ELSE 'unchanged'
-    END AS change,
+    """ + CHANGE + """,
     state_from, state_to, reason_from, reason_to, flags_from, flags_to, in_main_content_from, in_main_content_to,
     first_seen, last_seen_live
 FROM pairs
