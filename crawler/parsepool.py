@@ -17,6 +17,7 @@ the page parsed here, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import traceback
@@ -24,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from crawler.extract.record import Fetched, PageResult, build_page
+from crawler.extract.record import Fetched, PageResult, build_page, timed_out_page
 from crawler.failpoints import failpoint
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,17 @@ def _in_pool(fn, *args):
     return fn(*args)
 
 
+class ParseTimeout(TimeoutError):
+    """A task outlasted ``PARSE_TIMEOUT`` twice, in two pools."""
+
+
 class ParsePool:
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, timeout: float = 0):
         self.workers = workers
+        self.timeout = timeout or None  # PARSE_TIMEOUT; 0: wait for ever
         self.slots = asyncio.Semaphore(2 * workers)
         self.executor: ProcessPoolExecutor | None = None
+        self.timeouts = 0  # tasks that outlasted PARSE_TIMEOUT (each attempt)
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -87,32 +94,69 @@ class ParsePool:
                                         "crawler.checks.checker"])
         return ProcessPoolExecutor(self.workers, mp_context=context)
 
+    def _replace(self, executor: ProcessPoolExecutor, why: str) -> None:
+        """Drop ``executor`` (once, whichever of its tasks sees it first) and kill its processes: the next task
+        starts a new pool. Its other tasks fail at once with BrokenProcessPool and are run here."""
+        if self.executor is not executor:
+            return
+        logger.error("%s: starting new parse processes", why)
+        self.executor = None
+        # ProcessPoolExecutor has no public way to stop a busy worker before Python 3.14 (kill_workers): its
+        # process table is private, read defensively (tested on CPython 3.11 to 3.13).
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+
     async def run(self, fn, *args):
-        """``fn(*args)`` in a pool process (``fn`` and its arguments picklable, a module-level function)."""
+        """``fn(*args)`` in a pool process (``fn`` and its arguments picklable, a module-level function).
+
+        A task that outlasts ``PARSE_TIMEOUT`` kills the pool: either the pool hangs (a worker killed while the
+        call queue is being written never reports, CPython gh-94777) or the page is pathological. It is tried once
+        more in a new pool, which settles the first case; a second timeout raises ``ParseTimeout``. A task is never
+        retried on the event loop after a timeout: a page that holds a pool process would hold the crawl."""
         async with self.slots:
-            if self.executor is None:
-                self.executor = self._start()
-            executor = self.executor
-            try:
-                return await asyncio.wrap_future(executor.submit(_in_pool, fn, *args))
-            except BrokenProcessPool:  # every task in that pool fails at once: each is run here, once
-                logger.error("a parse process died (out of memory?): %s runs here", getattr(args[0], "url", args[0]))
-                if self.executor is executor:
-                    logger.error("starting new parse processes")
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    self.executor = None
-                return fn(*args)
+            for attempt in (1, 2):
+                if self.executor is None:
+                    self.executor = self._start()
+                executor = self.executor
+                try:
+                    future = asyncio.wrap_future(executor.submit(_in_pool, fn, *args))
+                    return await asyncio.wait_for(future, self.timeout)
+                except BrokenProcessPool:  # every task in that pool fails at once: each is run here, once
+                    logger.error("a parse process died (out of memory?): %s runs here", _what(args))
+                    self._replace(executor, "a parse process died")
+                    return fn(*args)
+                except TimeoutError:
+                    self.timeouts += 1
+                    self._replace(executor, f"{_what(args)} took over {self.timeout:g} s in the parse pool")
+                    if attempt == 2:
+                        raise ParseTimeout(f"{_what(args)}: over {self.timeout:g} s, twice") from None
 
     async def page_rows(self, fetched: Fetched, max_links: int, placement: Placement | None):
-        return await self.run(page_rows, fetched, max_links, placement)
+        try:
+            return await self.run(page_rows, fetched, max_links, placement)
+        except ParseTimeout:
+            return timed_out_page(fetched, self.timeout), None
 
     async def judge_body(self, *args):
-        """A link check's body judged in the pool (``crawler/checks/checker.py``, ``judge_body``)."""
+        """A link check's body judged in the pool (``crawler/checks/checker.py``, ``judge_body``). A body that
+        cannot be judged in time is taken at its status' word (as an unparseable one is)."""
+        from crawler.checks import verdict
         from crawler.checks.checker import judge_body
 
-        return await self.run(judge_body, *args)
+        try:
+            return await self.run(judge_body, *args)
+        except ParseTimeout:
+            return verdict.OK, "ok", None
 
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
+
+
+def _what(args) -> str:
+    """The page or check a task is about, for the log."""
+    first = args[0] if args else None
+    return str(getattr(first, "url", first))[:300]

@@ -39,6 +39,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
 DOWNLOAD_DELAY_JITTER = 0  # a delay is a minimum gap between two requests to a host, never 0.5x of it
 PARSE_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)  # processes turning pages into rows (crawler/parsepool.py); 0 = in the crawl process
+# seconds a page (or a check's body) may take in a parse process: past it the pool is replaced and the task tried
+# once more, then the page is recorded as parse_status "parse_timeout" without its links (crawler/parsepool.py)
+PARSE_TIMEOUT = 60
 MAX_LINKS_PER_PAGE = 20_000  # links kept per page (the rest counted: links/skipped/over_page_limit); 0 = all
 ROBOTSTXT_MAX_SIZE = 500 * 1024  # bytes of a robots.txt read and parsed (RFC 9309 §2.5: at least 500 KiB)
 ROBOTSTXT_UNREACHABLE_RETRY = 600  # seconds a host stays disallowed after its robots.txt was unreachable (5xx, no answer)

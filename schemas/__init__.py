@@ -31,7 +31,7 @@ PAGES = pa.schema(
         ("meta_robots", pa.string()),
         ("x_robots_tag", pa.string()),
         ("canonical_url", pa.string()),
-        ("parse_status", pa.string()),  # parsed | redirect | not_html | unparseable | http_error | fetch_error | too_large | offsite_redirect
+        ("parse_status", pa.string()),  # parsed | redirect | not_html | unparseable | parse_timeout | http_error | fetch_error | too_large | offsite_redirect
         ("fetch_error", pa.string()),  # the network error when no answer came
         ("links_count", pa.int32()),
         ("redirect_chain", pa.list_(pa.string())),

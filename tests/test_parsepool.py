@@ -43,3 +43,46 @@ def test_the_pool_gives_the_rows_of_the_crawl_process(web, in_process, tmp_path,
             assert got[url] == expected, url
     if env:
         assert "a parse process died" in pooled.log
+
+
+# --- a task that never ends (a pathological page, or a pool hung as in CPython gh-94777) ---------------------------
+
+def test_a_task_that_never_ends_costs_one_page_not_the_crawl(tmp_path):
+    """Real pool processes: a hung task is given up after PARSE_TIMEOUT in two pools, its processes are killed,
+    and the pool answers the next task; a pool that hung once is replaced and the task answered the second time."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from crawler.extract.record import Fetched
+    from crawler.parsepool import ParsePool, ParseTimeout
+    from tests import poolwork
+
+    async def scenario():
+        pool = ParsePool(1, timeout=1.5)
+        try:
+            assert await pool.run(poolwork.double, 21) == 42
+            first = pool.executor
+            with pytest.raises(ParseTimeout):
+                await pool.run(poolwork.hang, "a page that never parses")
+            assert pool.timeouts == 2 and pool.executor is not first
+            processes = list(first._processes.values()) if first._processes else []
+            assert all(not p.is_alive() for p in processes)  # killed, not left spinning
+            assert await pool.run(poolwork.double, 4) == 8  # the crawl goes on
+            assert await pool.run(poolwork.hang_once, str(tmp_path / "hung")) == "answered"  # retried in a new pool
+            assert pool.timeouts == 3
+            # a page: recorded with its status, without links, instead of holding the crawl
+            fetched = Fetched(url="http://site.test/", status=200, headers={"content-type": "text/html"},
+                              body=b"<html>", fetched_at=datetime.now(UTC), site="site.test")
+            original = pool.run
+
+            async def hung(fn, *args):  # the page's parse replaced by a task that never ends
+                return await original(poolwork.hang, "page")
+
+            pool.run = hung
+            result, error = await pool.page_rows(fetched, 0, None)
+            assert result.item.page.parse_status == "parse_timeout" and result.item.links == []
+            assert "over 1.5 s" in result.unparseable and error is None
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from crawler.extract.contacts import extract_contacts
 from crawler.extract.links import extract_links
@@ -62,38 +63,45 @@ class PageResult:
     notes: list[str] = field(default_factory=list)  # what was odd but salvaged (too_deep), counted as pages/<note>
 
 
+def page_row(f: Fetched, parse_status: str, *, final_url: str | None = "", redirect_chain: list[str] | None = None,
+             content_charset: str | None = None, facts: PageFacts | None = None, links_count: int = 0) -> PageRow:
+    """The ``pages`` row: what every answer tells, and what parsing its body added (``facts``)."""
+    return PageRow(
+        url=f.url,
+        final_url=f.url if final_url == "" else final_url,  # a redirect without a usable Location: None
+        site=f.site,
+        url_host_name=host_of(f.url),
+        depth=f.depth,
+        http_status=f.status,
+        content_type=mime_type(f.headers.get("content-type")) or None,
+        content_charset=content_charset,
+        content_length=len(f.body),
+        fetched_at=f.fetched_at,
+        title=facts.title if facts else None,
+        h1=facts.h1 if facts else None,
+        meta_robots=facts.meta_robots if facts else None,
+        x_robots_tag=f.headers.get("x-robots-tag"),
+        canonical_url=facts.canonical_url if facts else None,
+        parse_status=parse_status,
+        fetch_error=None,
+        links_count=links_count,
+        redirect_chain=redirect_chain or [],
+        etag=f.headers.get("etag"),
+        last_modified=f.headers.get("last-modified"),
+        **{**NO_CAPTURE, **f.extra},
+    )
+
+
+def timed_out_page(f: Fetched, seconds: float) -> PageResult:
+    """The row of a page whose parsing outlasted ``PARSE_TIMEOUT`` (crawler/parsepool.py): a hostile or
+    pathological body. The page is recorded, its links are not."""
+    return PageResult(PageItem(page_row(f, "parse_timeout")), unparseable=f"parsing took over {seconds:g} s")
+
+
 def build_page(f: Fetched, max_links: int = 0) -> PageResult:
     """The page's row and its links' rows (at most ``max_links``, 0 for all: ``MAX_LINKS_PER_PAGE``)."""
     content_type = f.headers.get("content-type")
-
-    def row(parse_status: str, *, final_url: str = f.url, redirect_chain: list[str] | None = None,
-            content_charset: str | None = None, facts: PageFacts | None = None, links_count: int = 0) -> PageRow:
-        """The ``pages`` row: what every answer tells, and what parsing its body added (``facts``)."""
-        return PageRow(
-            url=f.url,
-            final_url=final_url,
-            site=f.site,
-            url_host_name=host_of(f.url),
-            depth=f.depth,
-            http_status=f.status,
-            content_type=mime_type(content_type) or None,
-            content_charset=content_charset,
-            content_length=len(f.body),
-            fetched_at=f.fetched_at,
-            title=facts.title if facts else None,
-            h1=facts.h1 if facts else None,
-            meta_robots=facts.meta_robots if facts else None,
-            x_robots_tag=f.headers.get("x-robots-tag"),
-            canonical_url=facts.canonical_url if facts else None,
-            parse_status=parse_status,
-            fetch_error=None,
-            links_count=links_count,
-            redirect_chain=redirect_chain or [],
-            etag=f.headers.get("etag"),
-            last_modified=f.headers.get("last-modified"),
-            **{**NO_CAPTURE, **f.extra},
-        )
-
+    row = partial(page_row, f)
     location = f.headers.get("location")
     if 300 <= f.status < 400 and location:
         # A redirect is a row of its own (SEO audits list them); its target is fetched as a page like any other.

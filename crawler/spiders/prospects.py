@@ -94,7 +94,7 @@ class ProspectsSpider(FrontierSpider):
         spider.parse_pool, spider.placement = None, None
         workers = crawler.settings.getint("PARSE_WORKERS")
         if workers > 0:  # pages become rows in other processes (crawler/parsepool.py), placed there too
-            spider.parse_pool = ParsePool(workers)
+            spider.parse_pool = ParsePool(workers, crawler.settings.getfloat("PARSE_TIMEOUT"))
             if crawler.settings.getbool("PLACEMENT_ENABLED"):
                 rules = crawler.settings.get("LINK_REGION_RULES")
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
@@ -231,7 +231,7 @@ class ProspectsSpider(FrontierSpider):
             self.crawler.stats.inc_value(f"pages/{note}")
             logger.info("page %s: %s (salvaged)", response.url, note)
         if result.unparseable:
-            self.crawler.stats.inc_value("pages/unparseable")
+            self.crawler.stats.inc_value(f"pages/{result.item.page.parse_status}")  # unparseable, parse_timeout
             logger.info("unparseable page %s: %s", response.url, result.unparseable)
         yield result.item
         if result.redirect_to and site_of(result.redirect_to) == site:
