@@ -20,6 +20,10 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
+import select
+import threading
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -71,6 +75,31 @@ def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> 
     return result, error
 
 
+def _exit_with(crawl_pid: int) -> None:
+    """Pool process initializer: exit when the crawl process is gone. A pool process waits on its call queue, whose
+    write end it holds itself, and holds the fork server's liveness pipe: after a ``kill -9`` of the crawl nothing
+    else would ever end them or the fork server (three orphans of ~120 MB per killed crawl, seen in our tests). A
+    pidfd (Linux 5.3+) turns readable when that one process exits; elsewhere the pid is polled."""
+    def watch() -> None:
+        try:
+            handle = os.pidfd_open(crawl_pid)
+        except ProcessLookupError:
+            os._exit(0)
+        except (AttributeError, OSError):  # no pidfd here: poll
+            while True:
+                time.sleep(2)
+                try:
+                    os.kill(crawl_pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except PermissionError:
+                    pass
+        select.select([handle], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-crawl", daemon=True).start()
+
+
 def _in_pool(fn, *args):
     failpoint("parse:pool")  # tests kill a pool process here
     return fn(*args)
@@ -92,7 +121,7 @@ class ParsePool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement", "pipelines.placement",
                                         "crawler.checks.checker"])
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),))
 
     def _replace(self, executor: ProcessPoolExecutor, why: str) -> None:
         """Drop ``executor`` (once, whichever of its tasks sees it first) and kill its processes: the next task

@@ -86,3 +86,50 @@ def test_a_task_that_never_ends_costs_one_page_not_the_crawl(tmp_path):
             pool.close()
 
     asyncio.run(scenario())
+
+
+def test_pool_processes_end_with_a_killed_crawl(tmp_path):
+    """kill -9 of the crawl process: its parse processes and their fork server exit too (they used to wait for
+    ever, ~120 MB each)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import asyncio, os, sys\n"
+        "from crawler.parsepool import ParsePool\n"
+        "from tests import poolwork\n"
+        "async def main():\n"
+        "    pool = ParsePool(2)\n"
+        "    await asyncio.gather(*(pool.run(poolwork.double, i) for i in range(4)))\n"
+        "    print(' '.join(str(p) for p in pool.executor._processes), flush=True)\n"
+        "    await asyncio.sleep(600)\n"
+        "asyncio.run(main())\n"
+    )
+    crawl = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        workers = [int(pid) for pid in crawl.stdout.readline().split()]
+        assert len(workers) == 2
+        with open(f"/proc/{workers[0]}/stat") as stat:
+            server = int(stat.read().rsplit(")", 1)[1].split()[1])  # the fork server, their parent
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait(10)
+        deadline = time.monotonic() + 15
+        alive = workers + [server]
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [pid for pid in alive if os.path.exists(f"/proc/{pid}") and not _zombie(pid)]
+        assert not alive, f"still running after the crawl was killed: {alive}"
+    finally:
+        crawl.kill()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return False
