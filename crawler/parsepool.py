@@ -40,7 +40,7 @@ class Placement:
     """What placing links needs, as plain data a pool process can receive: the rules as their JSON spec."""
 
     rules_spec: str | None
-    main_content: bool
+    main_content: str | None  # PLACEMENT_MAIN_CONTENT, read (maincontent.main_content_mode)
     model: bool  # PLACEMENT_MODEL
 
 

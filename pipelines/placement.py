@@ -4,8 +4,9 @@ The logic is ``crawler/extract/placement/`` (plain functions over the lxml tree)
 the spider parsed it: a page is parsed once. After placement the tree is dropped from the item, so a page's DOM
 never outlives its trip through the pipelines.
 
-Settings: ``PLACEMENT_ENABLED`` (default True), ``PLACEMENT_MAIN_CONTENT`` (default True: run trafilatura for
-``in_main_content``/``position``/``paragraph_index``, most of the cost), ``PLACEMENT_MODEL`` (default True: the
+Settings: ``PLACEMENT_ENABLED`` (default True), ``PLACEMENT_MAIN_CONTENT`` (default "auto": ``in_main_content``/
+``position``/``paragraph_index`` from the page's article container, trafilatura on pages without one; "trafilatura"
+on every page; False: none), ``PLACEMENT_MODEL`` (default True: the
 learned model decides regions from the rules' verdict and the link's features, docs/placement.md; False: the rules
 alone), ``LINK_REGION_RULES`` (per-site overrides, which win over both:
 ``[{"xpath": "//div[@id='promo']", "region": "sidebar", "site": "example.com"}, {"class": "menu-x", "region":
@@ -24,13 +25,14 @@ import logging
 from scrapy.exceptions import NotConfigured
 
 from crawler.extract.placement import compile_rules, place_links
+from crawler.extract.placement.maincontent import main_content_mode
 from crawler.items import PageItem
 from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
 
 
-def place_item(item: PageItem, rules, main_content: bool, model: bool) -> None:
+def place_item(item: PageItem, rules, main_content: str | None, model: bool) -> None:
     """Fill the placement columns of the item's link rows from its tree (raises if the page cannot be placed).
     The spider's parse pool calls it too (``crawler/parsepool.py``)."""
     placed = place_links(item.root, item.anchors, rules=rules, main_content=main_content, site=host_of(item.page.url),
@@ -41,7 +43,7 @@ def place_item(item: PageItem, rules, main_content: bool, model: bool) -> None:
 
 
 class PlacementPipeline:
-    def __init__(self, crawler, rules, main_content: bool, model: bool):
+    def __init__(self, crawler, rules, main_content: str | None, model: bool):
         self.crawler = crawler
         self.rules = rules
         self.main_content = main_content
@@ -55,7 +57,7 @@ class PlacementPipeline:
         spec = s.get("LINK_REGION_RULES")
         if isinstance(spec, str):
             spec = json.loads(spec) if spec.strip() else None
-        return cls(crawler, compile_rules(spec), s.getbool("PLACEMENT_MAIN_CONTENT"), s.getbool("PLACEMENT_MODEL"))
+        return cls(crawler, compile_rules(spec), main_content_mode(s.get("PLACEMENT_MAIN_CONTENT")), s.getbool("PLACEMENT_MODEL"))
 
     def place(self, item: PageItem) -> None:
         """Fill the placement columns of the item's link rows from its tree (shared with the backlinks spider)."""

@@ -168,8 +168,9 @@ def test_training_is_deterministic():
 
 
 def test_cost_grows_with_the_page():
-    """Twice the links and elements: about twice the time (the ancestors' features are summed once per element),
-    far from four times."""
+    """Four times the links and elements: about four times the work (the ancestors' features are summed once per
+    element), far from sixteen. CPU time of this process, best of five: other jobs on the machine stretch wall time
+    unevenly (8.5x seen at load 3 with perf_counter)."""
 
     def build(sections: int):
         parts = ["<html><body><header><nav class='menu'><ul>"]
@@ -186,12 +187,12 @@ def test_cost_grows_with_the_page():
 
     def seconds(sections: int) -> float:
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             root, anchors = build(sections)
-            started = time.perf_counter()
+            started = time.process_time()
             place_links(root, anchors, main_content=False)
-            best = min(best, time.perf_counter() - started)
+            best = min(best, time.process_time() - started)
         return best
 
     small, large = seconds(50), seconds(200)  # 2,000 and 8,000 links
-    assert large < 7 * small, (small, large)
+    assert large < 10 * small, (small, large)

@@ -32,6 +32,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from crawler.checks.checker import CheckAborted, CheckPolicy, LinkChecker
 from crawler.checks.verdict import is_decompression_bomb
 from crawler.dns import BlockedRequest
+from crawler.extract.placement.maincontent import main_content_mode
 from crawler.extract.record import NO_CAPTURE, Fetched, build_page, header_dict
 from crawler.frontier.codec import FrontierRequest
 from crawler.items import CheckItem, PageItem
@@ -98,7 +99,7 @@ class ProspectsSpider(FrontierSpider):
             if crawler.settings.getbool("PLACEMENT_ENABLED"):
                 rules = crawler.settings.get("LINK_REGION_RULES")
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
-                                             crawler.settings.getbool("PLACEMENT_MAIN_CONTENT"),
+                                             main_content_mode(crawler.settings.get("PLACEMENT_MAIN_CONTENT")),
                                              crawler.settings.getbool("PLACEMENT_MODEL"))
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),

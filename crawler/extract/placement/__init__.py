@@ -97,19 +97,29 @@ rules) still wins over it. docs/placement.md has its features, figures and cost.
 
 Main content
 ============
-``main_content=True`` runs trafilatura (``fast=True``: the readability/justext comparison costs 2-15x more and
-its justext output drops links) on the same tree with links kept. To map its output back to elements without
-text guessing, each ``<a>`` gets a unique marker ``href`` for the duration of the call (restored in ``finally``;
-trafilatura copies the tree and copies ``href`` verbatim into ``<ref target>``), so a kept link is found by
-identity. When the output holds no link at all (trafilatura's baseline fallback returns plain text), a link is
-kept when its text with its surrounding words appears in the main text. Links without text (image links, which
-trafilatura always drops) count as kept when they sit between kept links. ``in_main_content`` is true for
-``content`` links that trafilatura kept or that lie in a strong content container or the article of rule 4: fast
-mode drops link lists ("further reading", resource lists, link roundups), which are the main content of such pages.
-It is never true outside ``content``, so the two columns never contradict each other; ``position`` (character
-offset in the main text, 0..1) and ``paragraph_index`` (its block among trafilatura's paragraphs, headings, list
-items and cells) are set for main-content links only. A trafilatura crash is logged and the page is placed as with
-``main_content=False``.
+``main_content`` (``PLACEMENT_MAIN_CONTENT``) says where ``in_main_content``, ``position`` and ``paragraph_index``
+come from. ``"auto"`` (default): the page's article (rule 4) when it has one, trafilatura's main text when it has
+none; ``"article"``: the article alone; ``"trafilatura"``: trafilatura on every page; ``False``: none (the three
+columns are None). On the labelled real pages trafilatura on every page buys half a point of ``in_main_content``
+for ~1.7x the placement time (docs/placement.md, "Main content").
+
+From the article: ``in_main_content`` is true for ``content`` links in the article or a strong content container;
+``position`` is the link's offset in the article's text over its length, ``paragraph_index`` its block among the
+article's paragraphs, headings, list items and cells (``maincontent.article_positions``).
+
+From trafilatura (``fast=True``: the readability/justext comparison costs 2-15x more and its justext output drops
+links), run on the same tree with links kept. To map its output back to elements without text guessing, each
+``<a>`` gets a unique marker ``href`` for the duration of the call (restored in ``finally``; trafilatura copies the
+tree and copies ``href`` verbatim into ``<ref target>``), so a kept link is found by identity. When the output
+holds no link at all (trafilatura's baseline fallback returns plain text), a link is kept when its text with its
+surrounding words appears in the main text. Links without text (image links, which trafilatura always drops) count
+as kept when they sit between kept links. ``in_main_content`` is true for ``content`` links that trafilatura kept or
+that lie in a strong content container or the article of rule 4: fast mode drops link lists ("further reading",
+resource lists, link roundups), which are the main content of such pages. ``position`` and ``paragraph_index`` are
+then offsets in trafilatura's text and its blocks. A trafilatura crash is logged and the article's figures are used.
+
+Either way ``in_main_content`` is never true outside ``content``, so the two columns never contradict each other,
+and ``position``/``paragraph_index`` are set for main-content links only.
 
 Text around a link
 ==================
@@ -130,7 +140,7 @@ import lxml.etree
 from crawler.extract.page import collapse
 from crawler.extract.placement.features import Describer, element_features, heading_before
 from crawler.extract.placement.layout import _Page
-from crawler.extract.placement.maincontent import find_main_content
+from crawler.extract.placement.maincontent import article_positions, find_main_content, main_content_mode
 from crawler.extract.placement.model import PageScorer, shipped_model
 from crawler.extract.placement.rules import RegionRule, _rule_region, compile_rules
 from crawler.extract.placement.runs import Run, _block_of, _clip_end, _clip_start, is_running_text, sentence_of
@@ -234,13 +244,14 @@ def describe_links(root, anchors, kept=frozenset()) -> list[tuple[tuple[str, str
     return described
 
 
-def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None = None, model=True) -> list[dict]:
+def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | None = None, model=True) -> list[dict]:
     """Place every link of a parsed page; see the module docstring for how.
 
     ``tree`` is the page's lxml tree (root element or ElementTree), ``anchors`` its ``<a href>``/``<area href>``
     elements in document order. ``rules`` come from :func:`compile_rules`; rules limited to a site apply when
-    ``site`` (the page's host) is that host or a subdomain. ``main_content=False`` skips trafilatura (most of the
-    cost): ``in_main_content``, ``position`` and ``paragraph_index`` are then None. ``model=False`` places by the
+    ``site`` (the page's host) is that host or a subdomain. ``main_content`` is ``"auto"``, ``"article"``,
+    ``"trafilatura"`` or False (``maincontent.main_content_mode``; see "Main content" above): with False,
+    ``in_main_content``, ``position`` and ``paragraph_index`` are None. ``model=False`` places by the
     rules alone (``PLACEMENT_MODEL``); by default the learned model (``model.py``) decides from the rules' verdict
     and the link's features, and ``rules`` still win over both.
 
@@ -260,8 +271,13 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
         {e for e in rule.xpath(root) if isinstance(e, lxml.etree._Element)} if rule.xpath is not None else None
         for rule in active
     ]
-    main = find_main_content(root, anchors) if main_content else None
+    mode = main_content_mode(main_content)
+    use_trafilatura = mode == "trafilatura" or (mode == "auto" and page.article is None)
+    main = find_main_content(root, anchors) if use_trafilatura else None
     kept = main.kept if main is not None else {}
+    by_article = None
+    if mode is not None and main is None:  # the article's own positions (also when trafilatura failed)
+        by_article = article_positions(page.article, set(anchors)) if page.article is not None else {}
     runs = [page.run(link) for link in anchors]
     for link in anchors:
         page.chrome(link)  # resolves every chain first: the page's footers are then known
@@ -285,8 +301,12 @@ def place_links(tree, anchors, *, rules=(), main_content=True, site: str | None 
             region, reason = _region(page, link, run, is_kept)
             if learned is not None:
                 region = scorer.region(describer, link, run, (region, reason))
-        in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
-        position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
+        if by_article is not None:
+            in_main = region == "content" and page.in_article(link)
+            position, paragraph = by_article.get(link, (None, None)) if in_main else (None, None)
+        else:
+            in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
+            position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
         heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
         rows.append(

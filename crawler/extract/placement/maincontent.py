@@ -14,6 +14,22 @@ LOGGER = logging.getLogger(__name__)
 # verdict is our input, not news for the crawl log.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
+MAIN_CONTENT_MODES = ("auto", "article", "trafilatura")
+
+
+def main_content_mode(value) -> str | None:
+    """``PLACEMENT_MAIN_CONTENT`` read: one of ``MAIN_CONTENT_MODES``, or None for off. ``True`` is the mode of
+    earlier releases, trafilatura on every page."""
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return "trafilatura"
+    if text in ("false", "0", "no", "off", "none", ""):
+        return None
+    if text not in MAIN_CONTENT_MODES:
+        raise ValueError(f"PLACEMENT_MAIN_CONTENT: {value!r} is none of {', '.join(MAIN_CONTENT_MODES)} or False")
+    return text
+
+
 # --- main content (trafilatura) ----------------------------------------------------------------------------------
 @dataclass
 class MainContent:
@@ -83,3 +99,41 @@ def find_main_content(root, anchors) -> MainContent | None:
     return _walk_main(document.body, markers)
 
 
+
+
+# --- main content (the page's own article container) ---------------------------------------------------------------
+# the HTML blocks that are trafilatura's paragraphs, headings, list items, cells, code and quotes (_MAIN_BLOCKS)
+ARTICLE_BLOCKS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th", "pre",
+                            "blockquote", "figcaption"))
+
+
+def article_positions(article, wanted: set) -> dict:
+    """Where each wanted link sits in ``article``'s text: link -> (position 0..1, block index), as
+    ``find_main_content`` reports them for trafilatura's text (offset of the link's start over the text's length,
+    and its block among the article's paragraphs, headings, list items and cells)."""
+    found: dict = {}
+    offset = 0
+    blocks = 0
+    stack: list[int] = []
+
+    def walk(element) -> None:
+        nonlocal offset, blocks
+        tag = element.tag
+        if not isinstance(tag, str) or tag in ("script", "style", "template", "noscript"):
+            return
+        is_block = tag in ARTICLE_BLOCKS
+        if is_block:
+            stack.append(blocks)
+            blocks += 1
+        if element in wanted:
+            found[element] = (offset, stack[-1] if stack else 0)
+        offset += len(element.text or "")
+        for child in element:
+            walk(child)
+            offset += len(child.tail or "")
+        if is_block:
+            stack.pop()
+
+    walk(article)
+    total = max(offset, 1)
+    return {link: (min(start / total, 1.0), block) for link, (start, block) in found.items()}
