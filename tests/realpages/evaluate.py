@@ -119,13 +119,13 @@ def labelled_pages(part: str | None = None, source: str | None = None):
         yield key, name, meta, tree, anchors, expected_regions(tree, anchors, spec)
 
 
-def evaluate(part: str | None = None, main_content: bool = True, source: str | None = None) -> dict[str, Tally]:
+def evaluate(part: str | None = None, main_content="auto", source: str | None = None) -> dict[str, Tally]:
     """Tallies of the parts (``tuning``, ``held-out``) over both sources, or over ``source`` alone (the placement
     floors are per source: the pages of one source are not a sample of the other's sites)."""
     return _evaluate(part, main_content, source)[None]
 
 
-def by_source(part: str | None = None, main_content: bool = True) -> dict[str | None, dict[str, Tally]]:
+def by_source(part: str | None = None, main_content="auto") -> dict[str | None, dict[str, Tally]]:
     """``{None: both sources, "pages": ..., "warc": ...}``, each ``{"tuning": Tally, "held-out": Tally}``, in one
     pass."""
     return _evaluate(part, main_content, None)
