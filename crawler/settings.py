@@ -80,7 +80,11 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 CHECK_METHOD = "GET"  # first request of a check: GET reads the start of HTML bodies at once; HEAD, then GET for HTML
 CHECK_TIMEOUT = 15
 CHECK_CONNECT_TIMEOUT = 5  # seconds for a check's TCP connect (never more than CHECK_TIMEOUT)
-CHECK_RETRIES = 2
+CHECK_RETRIES = 2  # extra attempts after a 5xx, a 429 or a resolver error
+# extra attempts after a timeout. A timeout has already waited CHECK_TIMEOUT and its verdict is unknown, never
+# broken; asking again doubles the wait for a target that rarely answers the second time, and the next scheduled
+# crawl asks it again anyway (a host that timed out twice is remembered: CHECK_HOST_FAILURES)
+CHECK_TIMEOUT_RETRIES = 0
 CHECK_BACKOFF = 1.0
 CHECK_RETRY_AFTER_MAX = 60
 CHECK_MAX_REDIRECTS = 10

@@ -44,7 +44,8 @@ class CheckPolicy:
     method: str  # the first request of a check: GET (read the start of HTML bodies) or HEAD (then GET for HTML)
     timeout: float
     connect_timeout: float  # seconds for the TCP connect alone (crawler/connecttimeout.py); 0: all of ``timeout``
-    retries: int  # extra attempts for 5xx, 429, timeouts and resolver errors
+    retries: int  # extra attempts for 5xx, 429 and resolver errors
+    timeout_retries: int  # extra attempts after a timeout (each waits CHECK_TIMEOUT again)
     backoff: float  # first backoff in seconds, doubled each retry
     retry_after_max: float  # never wait longer than this for one Retry-After
     max_redirects: int
@@ -60,6 +61,7 @@ class CheckPolicy:
             timeout=settings.getfloat("CHECK_TIMEOUT"),
             connect_timeout=settings.getfloat("CHECK_CONNECT_TIMEOUT"),
             retries=settings.getint("CHECK_RETRIES"),
+            timeout_retries=settings.getint("CHECK_TIMEOUT_RETRIES"),
             backoff=settings.getfloat("CHECK_BACKOFF"),
             retry_after_max=settings.getfloat("CHECK_RETRY_AFTER_MAX"),
             max_redirects=settings.getint("CHECK_MAX_REDIRECTS"),
@@ -279,7 +281,7 @@ class LinkChecker:
                 if check.method == "HEAD" and reason in ("timeout", "connection_error") and not connect_timeout:
                     outcome = await self._send(check, "GET")  # some servers mishandle HEAD
                     continue
-                if retryable and check.retries < p.retries:
+                if retryable and check.retries < (p.timeout_retries if reason == "timeout" else p.retries):
                     outcome = await self._retry(check, check.method, None, backoff=reason != "timeout")
                     continue
                 return verdict, reason, None, error
