@@ -9,6 +9,7 @@ static server must never be what limits a crawl.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import socket
@@ -107,6 +108,9 @@ http {{
 
     def start(self) -> Nginx:
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not os.path.exists(binary):
+            raise SystemExit("the bench serves its web with nginx, which is missing: install it (Debian: "
+                             "sudo apt-get install nginx) and run the bench again")
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.config())
