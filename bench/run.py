@@ -258,8 +258,8 @@ class Bench:
         self.record(name, result)
         return result
 
-    def stage_cluster(self, workers: int) -> dict:
-        name = f"cluster{workers}"
+    def stage_cluster(self, workers: int, suffix: str = "", **settings) -> dict:
+        name = f"cluster{workers}{suffix}"
         out = self.tmp / name
         out.mkdir()
         redis_url = f"{self.redis().url}/0"
@@ -277,7 +277,7 @@ class Bench:
             raise RuntimeError(f"scrapy seed failed: {seeded.stderr[-1000:]}")
         self.dynamic.reset()
         stats = [out / f"stats-w{i}.json" for i in range(workers)]
-        cmds = [self.prospects_cmd(out, None, stats[i], WORKER_ID=f"w{i}", MAX_IDLE_TIME_BEFORE_CLOSE=2)
+        cmds = [self.prospects_cmd(out, None, stats[i], WORKER_ID=f"w{i}", MAX_IDLE_TIME_BEFORE_CLOSE=2, **settings)
                 for i in range(workers)]
         redis0 = self.redis_commands(redis_url)
         runs = measure.run_all(cmds, cwd=REPO, env=env, logs=[out / f"w{i}.log" for i in range(workers)], timeout=1800)
@@ -516,7 +516,11 @@ class Bench:
                                    # the same crawl without link placement: the framework's share apart from it
                                    self.stage_prospects("prospects_noplacement", PLACEMENT_ENABLED="False"))),
             ("redis", lambda: self.stage_bare(f"{self.redis().url}/1")),
-            ("cluster", lambda: (self.stage_cluster(1), self.stage_cluster(2))),
+            ("cluster", lambda: (self.stage_cluster(1), self.stage_cluster(2),
+                                 # one core per worker (pages parsed in the worker): how workers scale when one
+                                 # worker does not already take every core with its parse pool
+                                 self.stage_cluster(1, "_parse0", PARSE_WORKERS="0"),
+                                 self.stage_cluster(2, "_parse0", PARSE_WORKERS="0"))),
             ("peers", self.stage_peers),
             ("costs", self.stage_costs),
             ("warc", self.stage_warc),
@@ -553,6 +557,7 @@ def ratios(stages: dict) -> dict:
         "prospects_noplacement_vs_bare": _ratio(get("prospects_noplacement", "pages_per_s"), get("bare", "pages_per_s")),
         "cluster1_vs_embedded": _ratio(get("cluster1", "pages_per_s"), get("prospects", "pages_per_s")),
         "cluster2_vs_cluster1": _ratio(get("cluster2", "pages_per_s"), get("cluster1", "pages_per_s")),
+        "cluster2_vs_cluster1_parse0": _ratio(get("cluster2_parse0", "pages_per_s"), get("cluster1_parse0", "pages_per_s")),
         "scrapy_redis_vs_bare": _ratio(get("bare_redis", "pages_per_s"), get("bare", "pages_per_s")),
         "cluster1_vs_scrapy_redis": _ratio(get("cluster1", "pages_per_s"), get("bare_redis", "pages_per_s")),
     }
@@ -581,7 +586,9 @@ def markdown(results: dict) -> str:
               "prospects_parse0": "prospects, embedded, PARSE_WORKERS=0",
               "prospects_parse1": "prospects, embedded, PARSE_WORKERS=1",
               "prospects_noplacement": "prospects, embedded, placement off", "bare_redis": "bare Scrapy on scrapy-redis",
-              "cluster1": "prospects, cluster, 1 worker", "cluster2": "prospects, cluster, 2 workers"}
+              "cluster1": "prospects, cluster, 1 worker", "cluster2": "prospects, cluster, 2 workers",
+              "cluster1_parse0": "prospects, cluster, 1 worker, PARSE_WORKERS=0",
+              "cluster2_parse0": "prospects, cluster, 2 workers, PARSE_WORKERS=0"}
     for key, label in labels.items():
         r = s.get(key)
         if r is None:

@@ -7,6 +7,8 @@ see ``crawler/frontier/``).
 
 import os
 
+from crawler.cpus import usable_cpus
+
 BOT_NAME = "linkprospector"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -38,7 +40,7 @@ CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
 DOWNLOAD_DELAY_JITTER = 0  # a delay is a minimum gap between two requests to a host, never 0.5x of it
-PARSE_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)  # processes turning pages into rows (crawler/parsepool.py); 0 = in the crawl process
+PARSE_WORKERS = usable_cpus()  # processes turning pages into rows (crawler/parsepool.py); the CPUs this process may use, a container's CPU limit included (crawler/cpus.py); 0 = in the crawl process
 # seconds a page (or a check's body) may take in a parse process: past it the pool is replaced and the task tried
 # once more, then the page is recorded as parse_status "parse_timeout" without its links (crawler/parsepool.py)
 PARSE_TIMEOUT = 60
