@@ -78,26 +78,32 @@ def page_rows(fetched: Fetched, max_links: int, placement: Placement | None) -> 
 def _exit_with(crawl_pid: int) -> None:
     """Pool process initializer: exit when the crawl process is gone. A pool process waits on its call queue, whose
     write end it holds itself, and holds the fork server's liveness pipe: after a ``kill -9`` of the crawl nothing
-    else would ever end them or the fork server (three orphans of ~120 MB per killed crawl, seen in our tests). A
-    pidfd (Linux 5.3+) turns readable when that one process exits; elsewhere the pid is polled."""
+    else would ever end them or the fork server (three orphans of ~120 MB per killed crawl, seen in our tests)."""
     def watch() -> None:
-        try:
-            handle = os.pidfd_open(crawl_pid)
-        except ProcessLookupError:
-            os._exit(0)
-        except (AttributeError, OSError):  # no pidfd here: poll
-            while True:
-                time.sleep(2)
-                try:
-                    os.kill(crawl_pid, 0)
-                except ProcessLookupError:
-                    os._exit(0)
-                except PermissionError:
-                    pass
-        select.select([handle], [], [])
+        _wait_for_exit(crawl_pid)
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-crawl", daemon=True).start()
+
+
+def _wait_for_exit(pid: int) -> None:
+    """Return once process ``pid`` has exited: a pidfd (Linux 5.3+) turns readable when that one process exits;
+    elsewhere the pid is polled."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):  # no pidfd here
+        while True:
+            time.sleep(2)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            except PermissionError:  # alive, someone else's
+                pass
+    else:
+        select.select([handle], [], [])
 
 
 def _in_pool(fn, *args):

@@ -57,7 +57,8 @@ class PlacementPipeline:
         spec = s.get("LINK_REGION_RULES")
         if isinstance(spec, str):
             spec = json.loads(spec) if spec.strip() else None
-        return cls(crawler, compile_rules(spec), main_content_mode(s.get("PLACEMENT_MAIN_CONTENT")), s.getbool("PLACEMENT_MODEL"))
+        return cls(crawler, compile_rules(spec), main_content_mode(s.get("PLACEMENT_MAIN_CONTENT")),
+                   s.getbool("PLACEMENT_MODEL"))
 
     def place(self, item: PageItem) -> None:
         """Fill the placement columns of the item's link rows from its tree (shared with the backlinks spider)."""

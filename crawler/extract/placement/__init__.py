@@ -274,10 +274,12 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
     mode = main_content_mode(main_content)
     use_trafilatura = mode == "trafilatura" or (mode == "auto" and page.article is None)
     main = find_main_content(root, anchors) if use_trafilatura else None
-    kept = main.kept if main is not None else {}
-    by_article = None
-    if mode is not None and main is None:  # the article's own positions (also when trafilatura failed)
-        by_article = article_positions(page.article, set(anchors)) if page.article is not None else {}
+    kept = main.kept if main is not None else {}  # link index -> its place in trafilatura's text
+    if mode is not None and main is None and page.article is not None:  # the article's (also if trafilatura failed)
+        index_of = {link: index for index, link in enumerate(anchors)}
+        positions = {index_of[link]: place for link, place in article_positions(page.article, set(anchors)).items()}
+    else:
+        positions = kept
     runs = [page.run(link) for link in anchors]
     for link in anchors:
         page.chrome(link)  # resolves every chain first: the page's footers are then known
@@ -301,12 +303,8 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
             region, reason = _region(page, link, run, is_kept)
             if learned is not None:
                 region = scorer.region(describer, link, run, (region, reason))
-        if by_article is not None:
-            in_main = region == "content" and page.in_article(link)
-            position, paragraph = by_article.get(link, (None, None)) if in_main else (None, None)
-        else:
-            in_main = None if main is None else (region == "content" and (is_kept or page.in_article(link)))
-            position, paragraph = kept.get(index, (None, None)) if in_main else (None, None)
+        in_main = None if mode is None else (region == "content" and (is_kept or page.in_article(link)))
+        position, paragraph = positions.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
         heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
         rows.append(

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from crawler.extract.page import collapse
-from crawler.extract.placement.vocabulary import _MAIN_BLOCKS
+from crawler.extract.placement.vocabulary import _MAIN_BLOCKS, _NOT_TEXT, ARTICLE_BLOCKS
 
 LOGGER = logging.getLogger(__name__)
 # trafilatura logs a warning for every page it finds little text in (common on real pages and WARC ingests): its
@@ -39,22 +39,27 @@ class MainContent:
     text: str
 
 
-def _walk_main(body, markers: dict) -> MainContent:
-    kept_offsets: dict[int, tuple[int, int]] = {}
+def text_positions(root, blocks: frozenset, key_of) -> dict:
+    """Where elements sit in ``root``'s text: key -> (offset of the element's start over the text's length, 0..1;
+    index of its innermost block among ``blocks``, in document order), for each element ``key_of`` names (None: not
+    wanted). Script, style and comment text is not text."""
+    found: dict = {}
     offset = 0
     counter = 0
     stack: list[int] = []
 
     def walk(element) -> None:
         nonlocal offset, counter
-        is_block = element.tag in _MAIN_BLOCKS
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _NOT_TEXT:
+            return
+        is_block = tag in blocks
         if is_block:
             stack.append(counter)
             counter += 1
-        if element.tag == "ref":
-            index = markers.get(element.get("target"))
-            if index is not None:
-                kept_offsets[index] = (offset, stack[-1] if stack else 0)
+        key = key_of(element)
+        if key is not None:
+            found[key] = (offset, stack[-1] if stack else 0)
         offset += len(element.text or "")
         for child in element:
             walk(child)
@@ -62,10 +67,9 @@ def _walk_main(body, markers: dict) -> MainContent:
         if is_block:
             stack.pop()
 
-    walk(body)
+    walk(root)
     total = max(offset, 1)
-    kept = {index: (min(start / total, 1.0), paragraph) for index, (start, paragraph) in kept_offsets.items()}
-    return MainContent(kept=kept, text=collapse(" ".join(body.itertext())))
+    return {key: (min(start / total, 1.0), block) for key, (start, block) in found.items()}
 
 
 def find_main_content(root, anchors) -> MainContent | None:
@@ -96,44 +100,14 @@ def find_main_content(root, anchors) -> MainContent | None:
                 anchor.set("href", href)
     if document is None or document.body is None:
         return MainContent(kept={}, text="")
-    return _walk_main(document.body, markers)
-
-
+    body = document.body
+    # trafilatura writes a kept link as <ref target="the marker">
+    kept = text_positions(body, _MAIN_BLOCKS, lambda e: markers.get(e.get("target")) if e.tag == "ref" else None)
+    return MainContent(kept=kept, text=collapse(" ".join(body.itertext())))
 
 
 # --- main content (the page's own article container) ---------------------------------------------------------------
-# the HTML blocks that are trafilatura's paragraphs, headings, list items, cells, code and quotes (_MAIN_BLOCKS)
-ARTICLE_BLOCKS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th", "pre",
-                            "blockquote", "figcaption"))
-
-
 def article_positions(article, wanted: set) -> dict:
     """Where each wanted link sits in ``article``'s text: link -> (position 0..1, block index), as
-    ``find_main_content`` reports them for trafilatura's text (offset of the link's start over the text's length,
-    and its block among the article's paragraphs, headings, list items and cells)."""
-    found: dict = {}
-    offset = 0
-    blocks = 0
-    stack: list[int] = []
-
-    def walk(element) -> None:
-        nonlocal offset, blocks
-        tag = element.tag
-        if not isinstance(tag, str) or tag in ("script", "style", "template", "noscript"):
-            return
-        is_block = tag in ARTICLE_BLOCKS
-        if is_block:
-            stack.append(blocks)
-            blocks += 1
-        if element in wanted:
-            found[element] = (offset, stack[-1] if stack else 0)
-        offset += len(element.text or "")
-        for child in element:
-            walk(child)
-            offset += len(child.tail or "")
-        if is_block:
-            stack.pop()
-
-    walk(article)
-    total = max(offset, 1)
-    return {link: (min(start / total, 1.0), block) for link, (start, block) in found.items()}
+    ``find_main_content`` reports them for trafilatura's text."""
+    return text_positions(article, ARTICLE_BLOCKS, lambda e: e if e in wanted else None)

@@ -113,6 +113,11 @@ _FOOTER_MARK = re.compile(
     re.IGNORECASE,
 )
 _MAIN_BLOCKS = frozenset(("p", "head", "item", "cell", "code", "quote"))
+# the HTML blocks that are trafilatura's paragraphs, headings, list items, cells, code and quotes: an article's
+# ``paragraph_index`` counts these (maincontent.article_positions)
+ARTICLE_BLOCKS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th", "pre",
+                            "blockquote", "figcaption"))
+_NOT_TEXT = frozenset(("script", "style", "template", "noscript"))  # elements whose text is not the page's text
 # Running text for the main area: text nodes of AREA_TEXT_MIN characters or more, outside links and invisible parts
 _RUNNING_TEXT = lxml.etree.XPath(
     f"//text()[string-length(normalize-space()) >= {AREA_TEXT_MIN}][not(ancestor::a or ancestor::head"
