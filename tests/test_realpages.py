@@ -101,3 +101,19 @@ def test_every_label_selects_what_it_names():
                 covered = {a for element in select(tree, selector) for a in (element, *element.iter("a", "area"))}
                 assert covered & links, (key, selector)
     assert seen
+
+
+def test_second_labelling_pairs_every_page_it_holds():
+    """The second, blind labelling (``second-labels.json``) names only labelled pages, and the agreement it gives
+    is computed over every one of them: a page missing from the comparison would inflate or deflate the figure."""
+    from tests.realpages.agree import SECOND_LABELS, compare, paired_entries
+    from tests.realpages.evaluate import available_sources
+
+    second = json.loads(SECOND_LABELS.read_text())
+    pairs = paired_entries(json.loads(LABELS.read_text()), second)
+    assert len(pairs) == len(second["pages"]) == 24
+    if set(available_sources()) != {"pages", "warc"}:
+        pytest.skip("real pages missing: set LINKPROSPECTOR_PAGES (tests/realpages/README.md)")
+    result = compare(pairs)
+    assert result["pages"] == 24 and result["links"] > 2000
+    assert 0.5 < result["agreement"] < 1.0  # two readings of 24 real pages never agree on every link
