@@ -10,23 +10,33 @@ placement pipeline then places the links), and both give the same rows (``tests/
 Back-pressure: at most ``2 x PARSE_WORKERS`` pages are in the pool at once; a callback waits for a free place, and
 while callbacks wait with their responses Scrapy's scraper stops taking new responses (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``),
 so downloads slow down instead of piling up in memory. The processes are started by a fork server (a clean process
-with the parsing modules imported, never a fork of the running reactor). A pool whose process died is replaced and
-the page parsed here, once.
+with the parsing modules imported, never a fork of the running reactor). A process that died is replaced and its
+pages parsed here, once.
+
+Why not ``concurrent.futures.ProcessPoolExecutor`` (used until December): it runs two threads in the crawl process
+(a manager thread, woken through a pipe on every ``submit``, and a queue feeder thread). With the cores busy
+parsing, the reactor thread then waits for the GIL held by a thread the kernel has put aside: under pyinstrument
+about 16% of the reactor's wall time was spent in the wakeup ``write`` of ``submit`` (docs/performance.md). And a
+process that hangs while the call queue is written hangs the whole executor (CPython gh-94777), so a timeout had
+to kill every process. Here each process has a socket of its own; the event loop writes the tasks and reads the
+answers itself, and a task that outlasts ``PARSE_TIMEOUT`` kills exactly the process that runs it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import select
+import socket
+import struct
 import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from crawler.extract.record import Fetched, PageResult, build_page, timed_out_page
@@ -111,62 +121,172 @@ def _in_pool(fn, *args):
     return fn(*args)
 
 
+_FRAME = struct.Struct("!I")  # every message on a pool socket: its length, then a pickle of our own processes'
+
+
+def _serve(sock: socket.socket, crawl_pid: int) -> None:
+    """A pool process: answer the tasks read from ``sock`` one at a time, in order, until the socket closes."""
+    _exit_with(crawl_pid)
+    while True:
+        header = sock.recv(_FRAME.size, socket.MSG_WAITALL)
+        if len(header) < _FRAME.size:
+            return  # the crawl closed the pool (or died)
+        (size,) = _FRAME.unpack(header)
+        fn, args = pickle.loads(sock.recv(size, socket.MSG_WAITALL))
+        try:
+            answer = (True, _in_pool(fn, *args))
+        except Exception as exc:  # raised again in the crawl process, as by the task itself
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            data = pickle.dumps((False, RuntimeError(f"{_what(args)}: its answer cannot be pickled: {exc!r}")))
+        sock.sendall(_FRAME.pack(len(data)) + data)
+
+
+class WorkerGone(Exception):
+    """A pool process ended with tasks in flight: it died, or the pool killed it (``killed``) over another task."""
+
+    def __init__(self, killed: bool):
+        super().__init__("the parse process was killed" if killed else "the parse process died")
+        self.killed = killed
+
+
+class _Worker:
+    """One pool process and the crawl's end of its socket. Tasks go out in order and answers come back in the same
+    order, so the futures of the tasks in flight are a queue. Both directions run on the event loop: no thread."""
+
+    def __init__(self, context, crawl_pid: int):
+        mine, theirs = socket.socketpair()
+        self.process = context.Process(target=_serve, args=(theirs, crawl_pid), name="linkprospector-parse",
+                                       daemon=True)
+        self.process.start()
+        theirs.close()
+        mine.setblocking(False)
+        self.sock = mine
+        self.in_flight: collections.deque[asyncio.Future] = collections.deque()
+        self.sending = asyncio.Lock()  # one frame at a time: a partial write must not interleave with the next
+        self.killed = False
+        self.gone = False
+        self.reader = asyncio.get_running_loop().create_task(self._read_answers())
+
+    async def submit(self, payload: bytes) -> asyncio.Future:
+        """Send one task; the future of its answer."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        async with self.sending:
+            if self.gone:
+                raise WorkerGone(self.killed)
+            self.in_flight.append(future)
+            try:
+                await loop.sock_sendall(self.sock, _FRAME.pack(len(payload)) + payload)
+            except OSError:
+                raise WorkerGone(self.killed) from None
+        return future
+
+    async def _read_answers(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                (size,) = _FRAME.unpack(await _receive(loop, self.sock, _FRAME.size))
+                ok, value = pickle.loads(await _receive(loop, self.sock, size))
+                future = self.in_flight.popleft()
+                if not future.done():  # a task given up (timeout) is answered into the void
+                    future.set_result(value) if ok else future.set_exception(value)
+        except (OSError, EOFError):
+            pass
+        finally:
+            self.gone = True
+            while self.in_flight:
+                future = self.in_flight.popleft()
+                if not future.done():
+                    future.set_exception(WorkerGone(self.killed))
+
+    def kill(self) -> None:
+        self.killed = True
+        with contextlib.suppress(Exception):
+            self.process.kill()
+
+    def close(self, wait: float) -> None:
+        """Close the socket (the process then exits after its task), wait for it up to ``wait`` s, then kill it."""
+        self.reader.cancel()
+        with contextlib.suppress(RuntimeError, ValueError, OSError):
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+        self.sock.close()
+        self.process.join(wait)
+        if self.process.is_alive():
+            self.kill()
+            self.process.join(1)
+
+
+async def _receive(loop, sock: socket.socket, size: int) -> bytes:
+    """Exactly ``size`` bytes from ``sock``; EOFError if it closes first."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = await loop.sock_recv(sock, min(size - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+
+
 class ParseTimeout(TimeoutError):
-    """A task outlasted ``PARSE_TIMEOUT`` twice, in two pools."""
+    """A task outlasted ``PARSE_TIMEOUT`` twice, in two processes."""
 
 
 class ParsePool:
     def __init__(self, workers: int, timeout: float = 0):
-        self.workers = workers
+        self.size = workers
         self.timeout = timeout or None  # PARSE_TIMEOUT; 0: wait for ever
         self.slots = asyncio.Semaphore(2 * workers)
-        self.executor: ProcessPoolExecutor | None = None
+        self.workers: list[_Worker] = []
         self.timeouts = 0  # tasks that outlasted PARSE_TIMEOUT (each attempt)
+        self._context = None
 
-    def _start(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement", "pipelines.placement",
-                                        "crawler.checks.checker"])
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),))
+    def pids(self) -> list[int]:
+        """The pool's live processes (for tests and logs)."""
+        return [w.process.pid for w in self.workers if not w.gone]
 
-    def _replace(self, executor: ProcessPoolExecutor, why: str) -> None:
-        """Drop ``executor`` (once, whichever of its tasks sees it first) and kill its processes: the next task
-        starts a new pool. Its other tasks fail at once with BrokenProcessPool and are run here."""
-        if self.executor is not executor:
-            return
-        logger.error("%s: starting new parse processes", why)
-        self.executor = None
-        # ProcessPoolExecutor has no public way to stop a busy worker before Python 3.14 (kill_workers): its
-        # process table is private, read defensively (tested on CPython 3.11 to 3.13).
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+    def _least_busy(self) -> _Worker:
+        """The live process with the fewest tasks in flight, after starting any that are missing."""
+        self.workers = [w for w in self.workers if not w.gone and not w.killed]
+        if self._context is None:
+            self._context = multiprocessing.get_context("forkserver")
+            self._context.set_forkserver_preload(["crawler.parsepool", "crawler.extract.placement",
+                                                  "pipelines.placement", "crawler.checks.checker"])
+        while len(self.workers) < self.size:
+            self.workers.append(_Worker(self._context, os.getpid()))
+        return min(self.workers, key=lambda w: len(w.in_flight))
 
     async def run(self, fn, *args):
         """``fn(*args)`` in a pool process (``fn`` and its arguments picklable, a module-level function).
 
-        A task that outlasts ``PARSE_TIMEOUT`` kills the pool: either the pool hangs (a worker killed while the
-        call queue is being written never reports, CPython gh-94777) or the page is pathological. It is tried once
-        more in a new pool, which settles the first case; a second timeout raises ``ParseTimeout``. A task is never
-        retried on the event loop after a timeout: a page that holds a pool process would hold the crawl."""
+        A task that outlasts ``PARSE_TIMEOUT`` kills the process running it (the page is pathological, or the
+        process stopped answering) and is tried once more in another; a second timeout raises ``ParseTimeout``.
+        A task is never retried on the event loop after a timeout: a page that holds a pool process would hold the
+        crawl. A process that dies by itself (out of memory) costs its tasks in flight one run here each; tasks
+        that shared a process killed over another task's timeout are sent again."""
+        payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
         async with self.slots:
-            for attempt in (1, 2):
-                if self.executor is None:
-                    self.executor = self._start()
-                executor = self.executor
+            attempt = 1
+            while True:
+                worker = self._least_busy()
                 try:
-                    future = asyncio.wrap_future(executor.submit(_in_pool, fn, *args))
+                    future = await worker.submit(payload)
                     return await asyncio.wait_for(future, self.timeout)
-                except BrokenProcessPool:  # every task in that pool fails at once: each is run here, once
+                except WorkerGone as gone:
+                    if gone.killed:
+                        continue
                     logger.error("a parse process died (out of memory?): %s runs here", _what(args))
-                    self._replace(executor, "a parse process died")
                     return fn(*args)
                 except TimeoutError:
                     self.timeouts += 1
-                    self._replace(executor, f"{_what(args)} took over {self.timeout:g} s in the parse pool")
+                    logger.error("%s took over %g s in the parse pool: starting a new parse process", _what(args),
+                                 self.timeout)
+                    worker.kill()
                     if attempt == 2:
                         raise ParseTimeout(f"{_what(args)}: over {self.timeout:g} s, twice") from None
+                    attempt += 1
 
     async def page_rows(self, fetched: Fetched, max_links: int, placement: Placement | None):
         try:
@@ -186,9 +306,10 @@ class ParsePool:
             return verdict.OK, "ok", None
 
     def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
+        """End the processes: each finishes the task it runs (up to 5 s), then exits."""
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.close(wait=5)
 
 
 def _what(args) -> str:
