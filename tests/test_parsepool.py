@@ -134,3 +134,30 @@ def _zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_processes_start_ahead_without_holding_the_event_loop():
+    """``start`` (at engine_started) spawns the processes in a thread: the event loop keeps running meanwhile, and
+    the first task finds them up."""
+    import asyncio
+    import time
+
+    from crawler.parsepool import ParsePool
+    from tests import poolwork
+
+    async def scenario():
+        pool = ParsePool(2)
+        try:
+            began = time.monotonic()
+            pool.start()
+            ticks = 0
+            while not pool.starting.done():
+                await asyncio.sleep(0.01)
+                ticks += 1
+            assert len(pool.pids()) == 2
+            assert ticks >= 1 or time.monotonic() - began < 0.05  # the loop ran while the fork server started
+            assert await pool.run(poolwork.double, 2) == 4 and len(pool.pids()) == 2
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())

@@ -101,6 +101,7 @@ class ProspectsSpider(FrontierSpider):
                 spider.placement = Placement(rules if isinstance(rules, str) else json.dumps(rules or None),
                                              main_content_mode(crawler.settings.get("PLACEMENT_MAIN_CONTENT")),
                                              crawler.settings.getbool("PLACEMENT_MODEL"))
+            crawler.signals.connect(spider.parse_pool.start, signal=signals.engine_started)
             crawler.signals.connect(spider.parse_pool.close, signal=signals.spider_closed)
         spider.checker = LinkChecker(lambda request: crawler.engine.download_async(request),
                                      CheckPolicy.from_settings(crawler.settings),
