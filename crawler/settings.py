@@ -41,7 +41,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4  # really enforced: crawler/downloader.py
 DOWNLOAD_DELAY = 0
 DOWNLOAD_DELAY_JITTER = 0  # a delay is a minimum gap between two requests to a host, never 0.5x of it
 PARSE_WORKERS = usable_cpus()  # processes turning pages into rows (crawler/parsepool.py); the CPUs this process may use, a container's CPU limit included (crawler/cpus.py); 0 = in the crawl process
-# seconds a page (or a check's body) may take in a parse process: past it the pool is replaced and the task tried
+# seconds a page (or a check's body) may take in a parse process: past it that process is killed and the task tried
 # once more, then the page is recorded as parse_status "parse_timeout" without its links (crawler/parsepool.py)
 PARSE_TIMEOUT = 60
 MAX_LINKS_PER_PAGE = 20_000  # links kept per page (the rest counted: links/skipped/over_page_limit); 0 = all
