@@ -224,17 +224,18 @@ class Describer:
         self.headings = heading_before(root, set(anchors))
         self.shared: dict = {}
         self.area_chain = set(page.area.iterancestors()) if page.area is not None else set()
-        self.around: dict = {}  # a link's parent -> what it decides for the link (_around)
+        self.arounds: dict = {}  # a link's parent -> what it decides for the link (_around)
 
     def keys(self, link, run, rule: tuple[str, str]) -> list:
-        """The keys of the link's shared parts."""
+        """The keys of the link's shared parts: its own (``own_keys``) and its parent's (``around``)."""
+        return [*self.own_keys(link, run, rule), *self.around(link.getparent())[2]]
+
+    def own_keys(self, link, run, rule: tuple[str, str]) -> list:
+        """The keys of the shared parts a link does not share with its siblings: the rules' verdict and chain, where
+        it is, its run of text, its heading."""
         page = self.page
         order = page.order[link]
-        parent = link.getparent()
-        around = self.around.get(parent)
-        if around is None:
-            around = self.around[parent] = self._around(parent)
-        in_article, block, keys = around
+        in_article, block, _ = self.around(link.getparent())
         if page.article is None:
             article = "none"
         elif in_article:
@@ -246,9 +247,15 @@ class Describer:
             ("where", min(int(10 * order / max(len(page.order), 1)), 9), page.relative_position(link), article,
              order < page.first_h1, order > page.footer_end()),
             ("run", id(run), block),
-            *keys,
             ("heading", self.headings.get(link)),
         ]
+
+    def around(self, parent) -> tuple:
+        """What a link's parent decides for it, once per parent (``_around``)."""
+        around = self.arounds.get(parent)
+        if around is None:
+            around = self.arounds[parent] = self._around(parent)
+        return around
 
     def _around(self, parent) -> tuple:
         """What a link's parent decides for it: whether it is in the article, its block, the keys of its near
