@@ -169,7 +169,7 @@ class PageScorer:
         score = self.parents.get(key)
         if score is None:
             rows = [self.model.bias]
-            for part in describer.around(parent)[2]:
+            for part in describer.parent_keys(parent):
                 rows.append(self.part_score(describer, part, None))
                 if part[0] == 1:  # the parent itself
                     rows.append(self.chain(part[1])[1])
