@@ -315,6 +315,26 @@ class Describer:
         return [f"n{depth}t:{element.tag}", *(f"n{depth}w:{word}" for word in _own_words(element)),
                 *((f"n{depth}l:{label}",) if label is not None else ())]
 
+    def plain_key(self, key, run) -> tuple:
+        """What the features of the shared part ``key`` are read from, as plain values (strings and numbers, no
+        element): two parts with the same plain key have the same features, on any page, so a scorer may remember
+        their weights across pages (``model.PageScorer.part_score``)."""
+        kind = key[0]
+        if kind == "rule" or kind == "where":
+            return key  # plain values already
+        if kind == "run":
+            block = key[2]
+            return "run", run.chars, run.link_chars, run.links, block.tag if block is not None else None
+        if kind == "group":
+            _, size, container = key
+            return ("group", size, *group_buckets(self.facts, container), container.tag, container.get("class"),
+                    container.get("id"), self._against_area(container))
+        if kind == "heading":
+            heading = key[1]
+            return ("heading",) if heading is None else ("heading", heading.tag, heading.text_content())
+        depth, element = key  # a near ancestor
+        return "near", depth, element.tag, element.get("class"), element.get("id"), self.page.label(element)
+
     def _against_area(self, container) -> str:
         """Where a group container lies against the main area (rule 6): around it, in it, before or after it."""
         area = self.page.area
@@ -378,19 +398,32 @@ def run_features(run, block) -> list[str]:
 def group_features(facts: PageFacts, size: int, container) -> list[str]:
     """The nearest container holding ``size`` links: how much of it is link text, how much text, how many of the
     page's links and of its text it holds, its tag and words."""
+    density, text, share, links, page = group_buckets(facts, container)
+    return [
+        f"g{size}d:{density}",
+        f"g{size}c:{text}",
+        f"g{size}s:{share}",
+        f"g{size}t:{container.tag}",
+        f"g{size}n:{links}",
+        f"g{size}p:{page}",
+        *(f"g{size}w:{word}" for word in _own_words(container)),
+    ]
+
+
+def group_buckets(facts: PageFacts, container) -> tuple[int, int, int, int, int]:
+    """A link group container's numbers, bucketed: its link density, its text outside links, its share of the
+    page's links, its links, its share of the page's text."""
     chars = facts.chars.get(container, 0)
     inside = facts.link_chars.get(container, 0)
     density = inside / chars if chars else 1.0
     links = facts.links[container]
-    return [
-        f"g{size}d:{_bucket(density, SHARES)}",
-        f"g{size}c:{_bucket(chars - inside, CHARS)}",
-        f"g{size}s:{_bucket(links / facts.total_links, SHARES)}",
-        f"g{size}t:{container.tag}",
-        f"g{size}n:{_bucket(links, COUNTS)}",
-        f"g{size}p:{_bucket(chars / facts.page_chars, SHARES)}",
-        *(f"g{size}w:{word}" for word in _own_words(container)),
-    ]
+    return (
+        _bucket(density, SHARES),
+        _bucket(chars - inside, CHARS),
+        _bucket(links / facts.total_links, SHARES),
+        _bucket(links, COUNTS),
+        _bucket(chars / facts.page_chars, SHARES),
+    )
 
 
 def _own_words(element) -> tuple[str, ...]:

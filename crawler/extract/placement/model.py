@@ -135,31 +135,12 @@ class PageScorer:
 
     def part_score(self, describer, key, run) -> tuple[float, ...]:
         """The weights of one shared part (``Describer.shared_features``), once per page, and remembered by the
-        model too when the part is a function of plain values (``plain_key``)."""
+        model across pages under the part's plain key (``Describer.plain_key``)."""
         score = self.shared.get(key)
         if score is None:
-            plain = self.plain_key(key, run)
-            if plain is None:
-                score = self.model.weigh(describer.shared_features(key, run))
-            else:
-                score = self.model.memoized(plain, describer.shared_features, key, run)
-            self.shared[key] = score
+            plain = describer.plain_key(key, run)
+            score = self.shared[key] = self.model.memoized(plain, describer.shared_features, key, run)
         return score
-
-    def plain_key(self, key, run) -> tuple | None:
-        """What a shared part's features are read from, when that is plain values: the rules' verdict and where the
-        link is (their keys are such values), the numbers of a run of text and its block's tag, a near ancestor's
-        tag, class, id and label. None for the parts read off this page's elements (link groups, headings)."""
-        kind = key[0]
-        if kind == "rule" or kind == "where":
-            return key
-        if kind == "run":
-            block = key[2]
-            return "run", run.chars, run.link_chars, run.links, block.tag if block is not None else None
-        if isinstance(kind, int):  # a near ancestor, by distance
-            element = key[1]
-            return "near", kind, element.tag, element.get("class"), element.get("id"), self.label(element)
-        return None
 
     def parent_score(self, describer, parent) -> tuple[float, ...]:
         """The bias and the weights of the parts a link shares with its siblings: its near ancestors (the parent's
