@@ -88,14 +88,12 @@ def token_labels(token: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=16384)
-def class_labels(css: str | None, id_: str | None) -> frozenset[str]:
-    """The labels of an element's class tokens and id together (cached: themes repeat the same class strings on
-    every item of a list)."""
+def class_labels(css: str | None) -> frozenset[str]:
+    """The labels of a class attribute's tokens together (cached: themes repeat the same class strings on every
+    item of a list, where ids are often one of a kind)."""
     labels: set[str] = set()
     for token in (css or "").split():
         labels |= token_labels(token)
-    if id_:
-        labels |= token_labels(id_)
     return frozenset(labels)
 
 
@@ -146,7 +144,10 @@ def element_label(element) -> str | None:
         return "breadcrumb"
     if element.tag == "main" or element.get("itemprop") in ("articleBody", "mainContentOfPage"):
         return "content!"
-    labels = class_labels(element.get("class"), element.get("id"))
+    labels = class_labels(element.get("class"))
+    id_ = element.get("id")
+    if id_:
+        labels |= token_labels(id_)
     if labels & {"header", "footer"} and _scoped(element, SCOPING_TAGS):
         labels -= {"header", "footer"}  # inside an article or main: that article's own header/footer
     for label in ABSORBING_FIRST:

@@ -61,8 +61,10 @@ class Model:
 
     def weigh(self, features) -> tuple[float, ...]:
         """The summed weights of ``features``, each feature once (zeros when the model weighs none of them)."""
-        found = [row for row in map(self.weights.get, dict.fromkeys(features)) if row is not None]
-        return tuple(map(sum, zip(*found))) if found else self.zero
+        found = list(filter(None, map(self.weights.get, dict.fromkeys(features))))  # the rows of weighed features
+        if len(found) > 1:
+            return tuple(map(sum, zip(*found)))
+        return found[0] if found else self.zero
 
     def memoized(self, key, features_of, *args) -> tuple[float, ...]:
         """``weigh(features_of(*args))``, remembered under ``key``, which must name everything the features depend
