@@ -108,7 +108,7 @@ class PageFacts:
             text = element.text
             own = len(text.strip()) if text else 0
             inside = count = 0
-            for child in element:
+            for child in element if len(element) else ():  # most elements are leaves: no child iterator for them
                 tail = child.tail
                 own += chars[child] + (len(tail.strip()) if tail else 0)
                 inside += link_chars[child]

@@ -25,7 +25,7 @@ REGIONS_MODELLED = ("content", "navigation", "header", "footer", "sidebar", "com
 _TOP = ("html", "body")  # never described: every link has them
 
 
-MEMO_LIMIT = 32768  # weighed parts a model remembers across pages (~10 MB); forgotten all at once past that
+MEMO_GENERATION = 8192  # weighed parts remembered per generation, two generations kept (~600 bytes each: ~10 MB)
 
 
 class Model:
@@ -38,9 +38,12 @@ class Model:
         if any(len(row) != len(classes) for row in self.weights.values()):
             raise ValueError("placement model: a weight row does not match the classes")
         self.zero = (0.0,) * len(classes)
-        # weighed parts that depend on plain values only (a class string, a URL, the rules' verdict...), kept
-        # across pages: a site's pages repeat their menus, footers and class names (``PageScorer``)
+        # weighed parts that depend on plain values only (an anchor's text, class and URL, the rules' verdict...),
+        # kept across pages: a site's pages repeat their menus, footers and class names (``PageScorer``). Two
+        # generations: when the current one is full it becomes the older one and the older one is dropped, so what
+        # a crawl keeps meeting (a site's menu) stays while one-off parts go, and memory stays bounded
         self.memo: dict = {}
+        self.older: dict = {}
 
     @classmethod
     def from_json(cls, text: str) -> Model:
@@ -68,18 +71,31 @@ class Model:
 
     def memoized(self, key, features_of, *args) -> tuple[float, ...]:
         """``weigh(features_of(*args))``, remembered under ``key``, which must name everything the features depend
-        on: the same class string or URL is weighed once per process, not once per link."""
-        score = self.memo.get(key)
+        on: the same class string or URL is weighed once, not once per link."""
+        score = self.recall(key)
         if score is None:
             score = self.remember(key, self.weigh(features_of(*args)))
         return score
 
+    def recall(self, key):
+        """What was remembered under ``key``, or None; kept for the next generation when it is from the older one."""
+        value = self.memo.get(key)
+        if value is None:
+            value = self.older.get(key)
+            if value is not None:
+                self.remember(key, value)
+        return value
+
     def remember(self, key, value):
-        """``memo[key] = value``, the memo emptied first when full (a crawl meets new class names and URLs forever)."""
-        if len(self.memo) >= MEMO_LIMIT:
-            self.memo.clear()
+        """``memo[key] = value``, starting a new generation first when the current one is full."""
+        if len(self.memo) >= MEMO_GENERATION:
+            self.older, self.memo = self.memo, {}
         self.memo[key] = value
         return value
+
+    def forget(self) -> None:
+        """Drop every remembered part (benchmarks: a page of a site never seen)."""
+        self.memo, self.older = {}, {}
 
 
 class PageScorer:
@@ -120,7 +136,7 @@ class PageScorer:
     def _weighted_features(self, element) -> tuple[str, ...]:
         """``element_features`` the model weighs, each once, remembered by the element's signature."""
         key = ("element", *self.signature(element))
-        names = self.model.memo.get(key)
+        names = self.model.recall(key)
         if names is None:
             weights = self.model.weights
             names = tuple(name for name in dict.fromkeys(element_features(element, key[-1])) if name in weights)
