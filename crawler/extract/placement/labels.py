@@ -87,7 +87,7 @@ def token_labels(token: str) -> frozenset[str]:
     return frozenset(labels)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def class_labels(css: str | None) -> frozenset[str]:
     """The labels of a class attribute's tokens together (cached: themes repeat the same class strings on every
     item of a list, where ids are often one of a kind)."""
