@@ -9,7 +9,10 @@ with ``python -m tests.realpages.train`` (``tests/realpages/README.md``).
 
 Scoring is O(links + elements): the ancestor features (``features.element_features``) are summed once per element
 down the tree, each element inheriting its parent's feature set and score, so a link adds only its own features to
-its parent's sum however deep it sits and however many links share its ancestors.
+its parent's sum however deep it sits and however many links share its ancestors. The other parts are weighed
+once per page too (``PageScorer``), and once per process when they are read from plain values (a class string, a
+URL, an anchor's text, the rules' verdict: ``features.Describer.plain_key``): a site's pages repeat their menus,
+footers and class names, so a crawl weighs only the parts of a page it has not met on earlier pages (``Model.memo``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from crawler.extract.placement.features import GROUP_SIZES, element_features
 MODEL_PATH = Path(__file__).with_name("model.json")
 REGIONS_MODELLED = ("content", "navigation", "header", "footer", "sidebar", "comments", "breadcrumb")
 _TOP = ("html", "body")  # never described: every link has them
-
-
 MEMO_GENERATION = 8192  # weighed parts remembered per generation, two generations kept (~600 bytes each: ~10 MB)
 
 
@@ -106,8 +107,8 @@ class PageScorer:
         self.model = model
         self.label = label  # element -> the rules' label of it (layout._Page.label, cached there)
         self.sums: dict = {}
-        self.shared: dict = {}  # key of a shared part that depends on this page's elements -> its score
-        self.parents: dict = {}  # a link's parent -> the score of its parts (near ancestors, link groups)
+        self.shared: dict = {}  # key of a shared part (``Describer.keys``) -> its score
+        self.parents: dict = {}  # a link's parent (its siblings_key) -> the bias and its parts' score
 
     def chain(self, element) -> tuple[frozenset, tuple[float, ...]]:
         """The weighted features of ``element`` and its ancestors, each once, and the sum of their weights."""
