@@ -1,7 +1,8 @@
 """The learned placement model (``crawler/extract/placement/model.py``): the shipped weights load and match the
 features the code produces, a small page's features are what they should be, the fast page scorer gives the
-region the listed features give, ``PLACEMENT_MODEL`` reaches placement in-process and in the parse pool, user rules
-still win, training is deterministic, and the cost grows with the page, not with its square."""
+region the listed features give, parts it remembers across pages change no row, ``PLACEMENT_MODEL`` reaches
+placement in-process and in the parse pool, user rules still win, training is deterministic, and the cost grows
+with the page, not with its square."""
 
 from __future__ import annotations
 
@@ -113,6 +114,26 @@ def test_the_page_scorer_gives_the_region_of_the_listed_features():
             assert model.best(model.scores(features)) == row["region"], path.name
             checked += 1
     assert checked > 1000
+
+
+def test_remembered_parts_place_links_as_fresh_ones(monkeypatch):
+    """The model remembers weighed parts across pages (``Model.memo``, keyed by the plain values the features are
+    read from): pages placed with their parts remembered, from other pages or from themselves, get the rows they get
+    with nothing remembered, and the memory stays within its two generations however many pages go by."""
+    model = shipped_model()
+    pages = [load_fixture(path)[:2] for path in fixture_pages()]
+    fresh = []
+    for root, anchors in pages:
+        model.forget()
+        fresh.append(place_links(root, anchors))
+    for root, anchors in pages:
+        place_links(root, anchors)
+    assert [place_links(root, anchors) for root, anchors in pages] == fresh
+    monkeypatch.setattr("crawler.extract.placement.model.MEMO_GENERATION", 100)
+    model.forget()
+    assert [place_links(root, anchors) for root, anchors in pages] == fresh
+    assert 0 < len(model.memo) <= 100 and 0 < len(model.older) <= 100
+    model.forget()
 
 
 def test_model_off_is_the_rules_and_user_rules_win():

@@ -292,6 +292,7 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
         scorer = PageScorer(learned, page.label)
         describer = Describer(page, root, anchors)
 
+    heading_texts = {None: ""}  # heading -> the row's text of it
     rows = []
     for index, link in enumerate(anchors):
         run = runs[index]
@@ -306,7 +307,9 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
         in_main = None if mode is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = positions.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
-        heading_text = _clip_start(collapse(heading.text_content()), TEXT_LIMIT) if heading is not None else ""
+        heading_text = heading_texts.get(heading)
+        if heading_text is None:  # once per heading: a heading is over many links
+            heading_text = heading_texts[heading] = _clip_start(collapse(heading.text_content()), TEXT_LIMIT)
         rows.append(
             {
                 "region": region,

@@ -19,6 +19,7 @@ value is how often it occurs. Nothing here decides a region: ``model.py`` weighs
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -45,11 +46,9 @@ FEATURE_KINDS = frozenset(
 
 
 def _bucket(value: float, edges: tuple) -> int:
-    """Index of the first edge above ``value`` (``len(edges)`` past the last)."""
-    for index, edge in enumerate(edges):
-        if value < edge:
-            return index
-    return len(edges)
+    """Index of the first edge above ``value`` (``len(edges)`` past the last): how many of the sorted edges lie at
+    or below it."""
+    return bisect_right(edges, value)
 
 
 CHARS = (1, 10, 25, 50, 100, 200, 400, 800, 1600, 3200)
@@ -77,9 +76,7 @@ def element_features(element, label: str | None) -> list[str]:
     role = (element.get("role") or "").strip().lower()
     if role:
         features.append(f"r:{role.split(' ', 1)[0]}")
-    words = set(token_words(element.get("class")))
-    words.update(token_words(element.get("id")))
-    features.extend(f"w:{word}" for word in sorted(words))
+    features.extend(f"w:{word}" for word in _words_of(element.get("class"), element.get("id")))
     aria = element.get("aria-label")
     if aria:
         features.extend(f"al:{word}" for word in sorted({w.lower() for w in _TEXT_WORD.findall(aria)}))
@@ -97,12 +94,13 @@ class PageFacts:
     links, unless relative links are more common still (then every absolute link is another site's). Not the
     crawl's idea of the site: the features must be those of the training pages, read without their URL."""
 
-    def __init__(self, root, anchors):
+    def __init__(self, root, anchors, elements=None):
+        """``elements``: the tree's elements in document order, when the caller has them (``layout._Page.order``)."""
         chars: dict = {}
         link_chars: dict = {}
         links: dict = {}
         anchor_set = set(anchors)
-        for element in reversed(list(root.iter())):
+        for element in reversed(elements if elements is not None else list(root.iter())):
             tag = element.tag
             if not isinstance(tag, str) or tag in _SKIP_TEXT:
                 chars[element] = link_chars[element] = links[element] = 0
@@ -110,7 +108,7 @@ class PageFacts:
             text = element.text
             own = len(text.strip()) if text else 0
             inside = count = 0
-            for child in element:
+            for child in element if len(element) else ():  # most elements are leaves: no child iterator for them
                 tail = child.tail
                 own += chars[child] + (len(tail.strip()) if tail else 0)
                 inside += link_chars[child]
@@ -124,11 +122,7 @@ class PageFacts:
         relative = 0
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
-            try:
-                parts = urlsplit(href)
-                host = (parts.hostname or "").lower() if href.lower().startswith(("http://", "https://", "//")) else ""
-            except ValueError:
-                parts, host = None, ""
+            parts, host = _split_href(href)
             self.urls[anchor] = (href, parts, host)
             if host:
                 hosts[host] += 1
@@ -142,6 +136,18 @@ class PageFacts:
         # how often each URL is linked from the page: menus and footers repeat the links of the header
         self.repeats = Counter(href for href, _, _ in self.urls.values())
         self.page_chars = max(chars.get(root, 0), 1)
+
+
+@lru_cache(maxsize=4096)
+def _split_href(href: str) -> tuple:
+    """``(urlsplit(href), its host)`` for an absolute URL, host ``""`` for another; ``(None, "")`` when it does not
+    parse. Cached: a site's pages link the same URLs (urllib's own cache holds 128, fewer than a page's links)."""
+    try:
+        parts = urlsplit(href)
+        host = (parts.hostname or "").lower() if href.lower().startswith(("http://", "https://", "//")) else ""
+    except ValueError:
+        return None, ""
+    return parts, host
 
 
 def _tail(host: str) -> str:
@@ -220,21 +226,22 @@ class Describer:
 
     def __init__(self, page, root, anchors):
         self.page = page
-        self.facts = PageFacts(root, anchors)
+        self.facts = PageFacts(root, anchors, list(page.order))
         self.headings = heading_before(root, set(anchors))
         self.shared: dict = {}
         self.area_chain = set(page.area.iterancestors()) if page.area is not None else set()
-        self.around: dict = {}  # a link's parent -> what it decides for the link (_around)
+        self.arounds: dict = {}  # a link's parent -> what it decides for the link (around)
 
     def keys(self, link, run, rule: tuple[str, str]) -> list:
-        """The keys of the link's shared parts."""
+        """The keys of the link's shared parts: its own (``own_keys``) and its parent's (``parent_keys``)."""
+        return [*self.own_keys(link, run, rule), *self.parent_keys(link.getparent())]
+
+    def own_keys(self, link, run, rule: tuple[str, str]) -> list:
+        """The keys of the shared parts a link does not share with its siblings: the rules' verdict and chain, where
+        it is, its run of text, its heading."""
         page = self.page
         order = page.order[link]
-        parent = link.getparent()
-        around = self.around.get(parent)
-        if around is None:
-            around = self.around[parent] = self._around(parent)
-        in_article, block, keys = around
+        in_article, block = self.around(link.getparent())
         if page.article is None:
             article = "none"
         elif in_article:
@@ -246,18 +253,27 @@ class Describer:
             ("where", min(int(10 * order / max(len(page.order), 1)), 9), page.relative_position(link), article,
              order < page.first_h1, order > page.footer_end()),
             ("run", id(run), block),
-            *keys,
             ("heading", self.headings.get(link)),
         ]
 
-    def _around(self, parent) -> tuple:
-        """What a link's parent decides for it: whether it is in the article, its block, the keys of its near
-        ancestors and link groups."""
+    def around(self, parent) -> tuple:
+        """What a link's parent decides for it, once per parent: whether it is in the article, its block."""
+        around = self.arounds.get(parent)
+        if around is None:
+            if parent is None:
+                around = False, None
+            else:
+                article = self.page.article
+                in_article = article is not None and (parent is article or self.page.inside(parent, article))
+                around = in_article, parent if parent.tag in BLOCK_TAGS else _block_of(parent)
+            self.arounds[parent] = around
+        return around
+
+    def parent_keys(self, parent) -> list:
+        """The keys of the parts a link shares with its siblings: its near ancestors (by distance) and its link
+        groups."""
         if parent is None:
-            return False, None, []
-        article = self.page.article
-        in_article = article is not None and (parent is article or article in parent.iterancestors())
-        block = parent if parent.tag in BLOCK_TAGS else _block_of(parent)
+            return []
         keys: list = []
         element, depth = parent, 0
         while element is not None and depth < NEAR and element.tag not in ("body", "html"):
@@ -267,7 +283,7 @@ class Describer:
         keys.extend(("group", size, container)
                     for size, container in zip(GROUP_SIZES, link_groups(self.facts, parent, inclusive=True))
                     if container is not None)
-        return in_article, block, keys
+        return keys
 
     def parts(self, link, run, rule: tuple[str, str]) -> list[tuple[object, tuple[str, ...]]]:
         """``[(key, features)]``: the anchor's own features (key None), then the shared parts."""
@@ -299,6 +315,26 @@ class Describer:
         return [f"n{depth}t:{element.tag}", *(f"n{depth}w:{word}" for word in _own_words(element)),
                 *((f"n{depth}l:{label}",) if label is not None else ())]
 
+    def plain_key(self, key, run) -> tuple:
+        """What the features of the shared part ``key`` are read from, as plain values (strings and numbers, no
+        element): two parts with the same plain key have the same features, on any page, so a scorer may remember
+        their weights across pages (``model.PageScorer.part_score``)."""
+        kind = key[0]
+        if kind == "rule" or kind == "where":
+            return key  # plain values already
+        if kind == "run":
+            block = key[2]
+            return "run", run.chars, run.link_chars, run.links, block.tag if block is not None else None
+        if kind == "group":
+            _, size, container = key
+            return ("group", size, *group_buckets(self.facts, container), container.tag, container.get("class"),
+                    container.get("id"), self._against_area(container))
+        if kind == "heading":
+            heading = key[1]
+            return ("heading",) if heading is None else ("heading", heading.tag, heading.text_content())
+        depth, element = key  # a near ancestor
+        return "near", depth, element.tag, element.get("class"), element.get("id"), self.page.label(element)
+
     def _against_area(self, container) -> str:
         """Where a group container lies against the main area (rule 6): around it, in it, before or after it."""
         area = self.page.area
@@ -306,7 +342,7 @@ class Describer:
             return "none"
         if container is area or container in self.area_chain:
             return "holds"
-        if area in container.iterancestors():
+        if self.page.inside(container, area):
             return "in"
         return "before" if self.page.order[container] < self.page.order[area] else "after"
 
@@ -362,19 +398,32 @@ def run_features(run, block) -> list[str]:
 def group_features(facts: PageFacts, size: int, container) -> list[str]:
     """The nearest container holding ``size`` links: how much of it is link text, how much text, how many of the
     page's links and of its text it holds, its tag and words."""
+    density, text, share, links, page = group_buckets(facts, container)
+    return [
+        f"g{size}d:{density}",
+        f"g{size}c:{text}",
+        f"g{size}s:{share}",
+        f"g{size}t:{container.tag}",
+        f"g{size}n:{links}",
+        f"g{size}p:{page}",
+        *(f"g{size}w:{word}" for word in _own_words(container)),
+    ]
+
+
+def group_buckets(facts: PageFacts, container) -> tuple[int, int, int, int, int]:
+    """A link group container's numbers, bucketed: its link density, its text outside links, its share of the
+    page's links, its links, its share of the page's text."""
     chars = facts.chars.get(container, 0)
     inside = facts.link_chars.get(container, 0)
     density = inside / chars if chars else 1.0
     links = facts.links[container]
-    return [
-        f"g{size}d:{_bucket(density, SHARES)}",
-        f"g{size}c:{_bucket(chars - inside, CHARS)}",
-        f"g{size}s:{_bucket(links / facts.total_links, SHARES)}",
-        f"g{size}t:{container.tag}",
-        f"g{size}n:{_bucket(links, COUNTS)}",
-        f"g{size}p:{_bucket(chars / facts.page_chars, SHARES)}",
-        *(f"g{size}w:{word}" for word in _own_words(container)),
-    ]
+    return (
+        _bucket(density, SHARES),
+        _bucket(chars - inside, CHARS),
+        _bucket(links / facts.total_links, SHARES),
+        _bucket(links, COUNTS),
+        _bucket(chars / facts.page_chars, SHARES),
+    )
 
 
 def _own_words(element) -> tuple[str, ...]:

@@ -87,6 +87,16 @@ def token_labels(token: str) -> frozenset[str]:
     return frozenset(labels)
 
 
+@lru_cache(maxsize=8192)
+def class_labels(css: str | None) -> frozenset[str]:
+    """The labels of a class attribute's tokens together (cached: themes repeat the same class strings on every
+    item of a list, where ids are often one of a kind)."""
+    labels: set[str] = set()
+    for token in (css or "").split():
+        labels |= token_labels(token)
+    return frozenset(labels)
+
+
 def _names_content_body(token: str) -> bool:
     """``entry-content``, ``td-post-content``, ``article-body``, ``main-content``: a subject word directly followed
     by a body word. ``contentRow-main`` (a layout row) is not."""
@@ -134,11 +144,10 @@ def element_label(element) -> str | None:
         return "breadcrumb"
     if element.tag == "main" or element.get("itemprop") in ("articleBody", "mainContentOfPage"):
         return "content!"
-    labels = set()
-    for token in (element.get("class") or "").split():
-        labels |= token_labels(token)
-    if element.get("id"):
-        labels |= token_labels(element.get("id"))
+    labels = class_labels(element.get("class"))
+    id_ = element.get("id")
+    if id_:
+        labels |= token_labels(id_)
     if labels & {"header", "footer"} and _scoped(element, SCOPING_TAGS):
         labels -= {"header", "footer"}  # inside an article or main: that article's own header/footer
     for label in ABSORBING_FIRST:

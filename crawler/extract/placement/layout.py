@@ -21,6 +21,8 @@ from crawler.extract.placement.vocabulary import (
     WRAPPER_SHARE,
 )
 
+_UNKNOWN = object()  # an element not labelled yet (None is a label: "says nothing")
+
 
 # --- the page's layout -------------------------------------------------------------------------------------------
 def column_width(element) -> float | None:
@@ -60,15 +62,14 @@ class _Page:
         self.footers: set = set()  # outermost footer regions met while resolving chains
         self._footer_end: int | None = None
         self.wrappers: set = set()
+        self.ends: dict = {}  # element -> subtree_end
         self._measure_text()
 
     def label(self, element) -> str | None:
-        try:
-            return self.labels[element]
-        except KeyError:
-            label = None if element.tag in ("html", "body") else element_label(element)
-            self.labels[element] = label
-            return label
+        label = self.labels.get(element, _UNKNOWN)  # not try/except: half the lookups miss, and raising costs more
+        if label is _UNKNOWN:
+            label = self.labels[element] = None if element.tag in ("html", "body") else element_label(element)
+        return label
 
     # chrome (rule 2)
     def chrome(self, element) -> tuple[str | None, str | None]:
@@ -183,7 +184,7 @@ class _Page:
         what follows it are content), 'after the footer' (toolbars and banners a page appends after its footer),
         or 'outside'; None when the page has no running text."""
         order = self.order[link]
-        if self.area is not None and self.area in link.iterancestors():
+        if self.area is not None and self.inside(link, self.area):
             return "inside"
         start = self.order[self.area] if self.area is not None else self.first
         if start is None:
@@ -197,7 +198,19 @@ class _Page:
         lists trafilatura's fast extraction drops ("further reading", resource lists, link roundups) are there."""
         if self.chrome(link)[1] == "strong":
             return True
-        return self.article is not None and self.article in link.iterancestors()
+        return self.article is not None and self.inside(link, self.article)
+
+    def inside(self, element, ancestor) -> bool:
+        """Whether ``element`` lies inside ``ancestor`` (``ancestor in element.iterancestors()``) without walking up
+        the tree: an element's subtree is a run of document order, from the element to its last descendant."""
+        return self.order[ancestor] < self.order[element] <= self.subtree_end(ancestor)
+
+    def subtree_end(self, element) -> int:
+        """Document position of ``element``'s last descendant (itself when it has none)."""
+        end = self.ends.get(element)
+        if end is None:
+            end = self.ends[element] = self.order[_last_descendant(element)]
+        return end
 
     def footer_end(self) -> int:
         """Document position of the last element of the page's footers (call once every link's chain is known)."""

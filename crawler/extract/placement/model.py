@@ -9,7 +9,10 @@ with ``python -m tests.realpages.train`` (``tests/realpages/README.md``).
 
 Scoring is O(links + elements): the ancestor features (``features.element_features``) are summed once per element
 down the tree, each element inheriting its parent's feature set and score, so a link adds only its own features to
-its parent's sum however deep it sits and however many links share its ancestors.
+its parent's sum however deep it sits and however many links share its ancestors. The other parts are weighed
+once per page too (``PageScorer``), and once per process when they are read from plain values (a class string, a
+URL, an anchor's text, the rules' verdict: ``features.Describer.plain_key``): a site's pages repeat their menus,
+footers and class names, so a crawl weighs only the parts of a page it has not met on earlier pages (``Model.memo``).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from crawler.extract.placement.features import element_features
+from crawler.extract.placement.features import GROUP_SIZES, element_features
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 REGIONS_MODELLED = ("content", "navigation", "header", "footer", "sidebar", "comments", "breadcrumb")
 _TOP = ("html", "body")  # never described: every link has them
+MEMO_GENERATION = 8192  # weighed parts remembered per generation, two generations kept (~600 bytes each: ~10 MB)
 
 
 class Model:
@@ -34,6 +38,13 @@ class Model:
         self.weights = {str(name): tuple(float(w) for w in row) for name, row in weights.items()}
         if any(len(row) != len(classes) for row in self.weights.values()):
             raise ValueError("placement model: a weight row does not match the classes")
+        self.zero = (0.0,) * len(classes)
+        # weighed parts that depend on plain values only (an anchor's text, class and URL, the rules' verdict...),
+        # kept across pages: a site's pages repeat their menus, footers and class names (``PageScorer``). Two
+        # generations: when the current one is full it becomes the older one and the older one is dropped, so what
+        # a crawl keeps meeting (a site's menu) stays while one-off parts go, and memory stays bounded
+        self.memo: dict = {}
+        self.older: dict = {}
 
     @classmethod
     def from_json(cls, text: str) -> Model:
@@ -52,17 +63,54 @@ class Model:
     def best(self, scores) -> str:
         return self.classes[max(range(len(scores)), key=scores.__getitem__)]
 
+    def weigh(self, features) -> tuple[float, ...]:
+        """The summed weights of ``features``, each feature once (zeros when the model weighs none of them)."""
+        found = list(filter(None, map(self.weights.get, dict.fromkeys(features))))  # the rows of weighed features
+        if len(found) > 1:
+            return tuple(map(sum, zip(*found)))
+        return found[0] if found else self.zero
+
+    def memoized(self, key, features_of, *args) -> tuple[float, ...]:
+        """``weigh(features_of(*args))``, remembered under ``key``, which must name everything the features depend
+        on: the same class string or URL is weighed once, not once per link."""
+        score = self.recall(key)
+        if score is None:
+            score = self.remember(key, self.weigh(features_of(*args)))
+        return score
+
+    def recall(self, key):
+        """What was remembered under ``key``, or None; kept for the next generation when it is from the older one."""
+        value = self.memo.get(key)
+        if value is None:
+            value = self.older.get(key)
+            if value is not None:
+                self.remember(key, value)
+        return value
+
+    def remember(self, key, value):
+        """``memo[key] = value``, starting a new generation first when the current one is full."""
+        if len(self.memo) >= MEMO_GENERATION:
+            self.older, self.memo = self.memo, {}
+        self.memo[key] = value
+        return value
+
+    def forget(self) -> None:
+        """Drop every remembered part (benchmarks: a page of a site never seen)."""
+        self.memo, self.older = {}, {}
+
 
 class PageScorer:
-    """One page's ancestor sums: element -> (weighted features of its ancestors and itself, their score)."""
+    """One page's links scored part by part, each part weighed once: the ancestors' sums (element -> weighted
+    features of its ancestors and itself, their score), each parent's parts, the shared parts of the page."""
 
     def __init__(self, model: Model, label):
         self.model = model
         self.label = label  # element -> the rules' label of it (layout._Page.label, cached there)
         self.sums: dict = {}
-        self.shared: dict = {}  # key of a shared feature part -> its score
+        self.shared: dict = {}  # key of a shared part (``Describer.keys``) -> its score
+        self.parents: dict = {}  # a link's parent (its siblings_key) -> the bias and its parts' score
 
-    def chain(self, element) -> tuple[frozenset, list[float]]:
+    def chain(self, element) -> tuple[frozenset, tuple[float, ...]]:
         """The weighted features of ``element`` and its ancestors, each once, and the sum of their weights."""
         sums, weights = self.sums, self.model.weights
         pending = []
@@ -70,33 +118,80 @@ class PageScorer:
         while node is not None and node not in sums:
             pending.append(node)
             node = node.getparent()
-        seen, score = sums[node] if node is not None else (frozenset(), [0.0] * len(self.model.classes))
+        seen, score = sums[node] if node is not None else (frozenset(), self.model.zero)
         for node in reversed(pending):
             if node.tag not in _TOP:
-                new = {f for f in element_features(node, self.label(node)) if f in weights and f not in seen}
+                new = [name for name in self._weighted_features(node) if name not in seen]
                 if new:
-                    seen = seen | new
-                    score = [sum(column) for column in zip(score, *(weights[name] for name in new))]
+                    seen = seen.union(new)
+                    score = tuple(map(sum, zip(score, *(weights[name] for name in new))))
             sums[node] = (seen, score)
         return seen, score
 
+    def signature(self, element) -> tuple:
+        """Everything ``element_features`` reads of an element: elements with the same signature say the same."""
+        get = element.get
+        return (element.tag, get("role"), get("class"), get("id"), get("aria-label"), get("itemprop"),
+                self.label(element))
+
+    def _weighted_features(self, element) -> tuple[str, ...]:
+        """``element_features`` the model weighs, each once, remembered by the element's signature."""
+        key = ("element", *self.signature(element))
+        names = self.model.recall(key)
+        if names is None:
+            weights = self.model.weights
+            names = tuple(name for name in dict.fromkeys(element_features(element, key[-1])) if name in weights)
+            self.model.remember(key, names)
+        return names
+
     def region(self, describer, link, run, rule: tuple[str, str]) -> str:
-        """The region of ``link``: the weights of its anchor's own features, and of its shared parts
-        (``features.Describer.keys``), each part scored once per page; the parent's part carries the ancestors'
-        sum too. The features are those ``Describer.parts`` lists (``describe_links``, what training fits)."""
-        weights, shared = self.model.weights, self.shared
-        rows = [self.model.bias]
-        for key in describer.keys(link, run, rule):
-            score = shared.get(key)
-            if score is None:
-                found = [weights[name] for name in set(describer.shared_features(key, run)) if name in weights]
-                if key[0] == 1:  # the parent
-                    found.append(self.chain(key[1])[1])
-                score = shared[key] = [sum(column) for column in zip(*found)] if found else ()
-            if score:
-                rows.append(score)
-        rows.extend(weights[name] for name in set(describer.anchor(link, run)) if name in weights)
-        return self.model.best([sum(column) for column in zip(*rows)])
+        """The region of ``link``: the sum of its parent's parts and the bias (``parent_score``), its anchor's
+        (``anchor_score``) and its own shared parts (``features.Describer.own_keys``). The features are those
+        ``Describer.parts`` lists (``describe_links``, what training fits)."""
+        rows = [self.parent_score(describer, link.getparent()), self.anchor_score(describer, link, run)]
+        rows.extend(self.part_score(describer, key, run) for key in describer.own_keys(link, run, rule))
+        return self.model.best(tuple(map(sum, zip(*rows))))
+
+    def part_score(self, describer, key, run) -> tuple[float, ...]:
+        """The weights of one shared part (``Describer.shared_features``), once per page, and remembered by the
+        model across pages under the part's plain key (``Describer.plain_key``)."""
+        score = self.shared.get(key)
+        if score is None:
+            plain = describer.plain_key(key, run)
+            score = self.shared[key] = self.model.memoized(plain, describer.shared_features, key, run)
+        return score
+
+    def parent_score(self, describer, parent) -> tuple[float, ...]:
+        """The bias and the weights of the parts a link shares with its siblings: its near ancestors (the parent's
+        carries the sum of all its ancestors, ``chain``) and its link groups, summed once per parent, and once for
+        sibling parents alike (the items of a menu, ``siblings_key``)."""
+        key = self.siblings_key(describer, parent)
+        score = self.parents.get(key)
+        if score is None:
+            rows = [self.model.bias]
+            for part in describer.parent_keys(parent):
+                rows.append(self.part_score(describer, part, None))
+                if part[0] == 1:  # the parent itself
+                    rows.append(self.chain(part[1])[1])
+            score = self.parents[key] = tuple(map(sum, zip(*rows)))
+        return score
+
+    def siblings_key(self, describer, parent):
+        """What a parent's parts are read from: its signature and its own parent, when it holds too few links to be
+        a link group itself (its groups, near ancestors and chain are then its parent's); else the parent itself."""
+        if parent is None or describer.facts.links.get(parent, 0) >= GROUP_SIZES[0]:
+            return parent
+        return parent.getparent(), *self.signature(parent)
+
+    def anchor_score(self, describer, link, run) -> tuple[float, ...]:
+        """The weights of the anchor's features (``features.Describer.anchor``), remembered by what they are read
+        from: a site's menus and footers repeat the same anchors on every page."""
+        facts = describer.facts
+        start, end = run.spans.get(link, (0, 0))
+        href = facts.urls[link][0]
+        key = ("anchor", start == end, run.text[start:end], link.get("class"), link.get("rel"), href,
+               facts.host_tail, facts.repeats[href])
+        return self.model.memoized(key, describer.anchor, link, run)
 
 
 @lru_cache(maxsize=1)
