@@ -142,6 +142,8 @@ def main() -> None:
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     sets = {"fixtures": fixture_pages()}
     warcs = args.warcs or sorted(glob.glob(DEFAULT_WARCS))
+    if DEFAULT_WARCS and not args.warcs and not warcs:  # a quoted glob keeps its quotes: say so, do not skip silently
+        print(f"SAMPLE_WARCS={DEFAULT_WARCS!r} matches no file: the WARC set is not measured")
     if warcs:
         sets["warc"] = warc_pages(warcs)
     results = {name: measure(texts, args.repeat) for name, texts in sets.items()}
