@@ -171,9 +171,11 @@ def test_dead_hosts_are_learned_not_waited_out_target_by_target(dead_hosts, tmp_
     # Not waited out target by target: without the memory each target costs a request (HEAD first: 2), 8 or 16 in
     # all; with it, the host is given up after the first failures of the checks in flight.
     assert silent.requests < (8 if method == "GET" else 16), silent.requests
+    # At most 5 of a host's 8 targets are really asked: 4 in flight (the per-host limit), and one more whose slot the
+    # first failure frees before the second (CHECK_HOST_FAILURES = 2) makes the host remembered (seen in CI once).
     for host, rows_of_host in by_host.items():
         from_memory = [r for r in rows_of_host if r["error"] and "answered from memory" in r["error"]]
-        assert len(from_memory) >= 4, (host, [(r["attempts"], r["error"]) for r in rows_of_host])
+        assert len(from_memory) >= 3, (host, [(r["attempts"], r["error"]) for r in rows_of_host])
         assert any(r["attempts"] == 0 for r in from_memory), host  # never asked at all
     # The firewalled host was known by its connect timeout (1 s), not by the 3 s read timeout, and (HEAD first) no
     # GET followed a HEAD nobody connected for; the hung application server got its GET after the HEAD's read timeout.
@@ -185,5 +187,5 @@ def test_dead_hosts_are_learned_not_waited_out_target_by_target(dead_hosts, tmp_
     # HEAD, then the GET some servers need), never a third wait.
     assert all(r["attempts"] == (1 if method == "GET" else 2) for r in asked if "memory" not in r["error"]), asked
     assert result.stats.get("checks/hosts_remembered") == 3
-    assert result.stats.get("checks/from_memory", 0) >= 12
+    assert result.stats.get("checks/from_memory", 0) >= 9  # 3 hosts, at least 3 each (above)
     assert "answered from memory" in result.log
