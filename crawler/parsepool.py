@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import io
 import logging
 import multiprocessing
 import os
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 
 from crawler.extract.record import Fetched, PageResult, build_page, timed_out_page
 from crawler.failpoints import failpoint
+from schemas.records import Row
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +123,38 @@ def _in_pool(fn, *args):
     return fn(*args)
 
 
-_FRAME = struct.Struct("!I")  # every message on a pool socket: its length, then a pickle of our own processes'
+_FRAME = struct.Struct("!I")  # every message on a pool socket: its length, then a pickle (below)
+
+
+class ParseTaskError(RuntimeError):
+    """A task raised in its pool process: its exception's type, message and traceback, as text."""
+
+
+# What the crawl process accepts in an answer. Only its own processes hold the other end of a pool socket, and
+# nothing read from the network or Redis is ever unpickled (a page's bytes travel inside a task as a bytes value).
+# But a pool process is where hostile pages are parsed: should one ever be subverted, its answers still cannot name
+# a callable, only these types (the rows, the page result, datetimes), and exceptions come back as text.
+_ANSWER_TYPES = {("crawler.extract.record", "PageResult"), ("crawler.items", "PageItem"),
+                 ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta")}
+
+
+_ROW_TYPES = {row.__name__ for row in Row.__subclasses__()}  # schemas/records.py: one record class per table
+
+
+class _AnswerUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ANSWER_TYPES or (module == "schemas.records" and name in _ROW_TYPES):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"a parse process answered with {module}.{name}, which is not a row type")
+
+
+def _read_answer(data: bytes):
+    return _AnswerUnpickler(io.BytesIO(data)).load()
 
 
 def _serve(sock: socket.socket, crawl_pid: int) -> None:
-    """A pool process: answer the tasks read from ``sock`` one at a time, in order, until the socket closes."""
+    """A pool process: answer the tasks read from ``sock`` one at a time, in order, until the socket closes. Tasks
+    come from the crawl process that started this one (the function to run and its arguments)."""
     _exit_with(crawl_pid)
     while True:
         header = sock.recv(_FRAME.size, socket.MSG_WAITALL)
@@ -135,12 +164,12 @@ def _serve(sock: socket.socket, crawl_pid: int) -> None:
         fn, args = pickle.loads(sock.recv(size, socket.MSG_WAITALL))
         try:
             answer = (True, _in_pool(fn, *args))
-        except Exception as exc:  # raised again in the crawl process, as by the task itself
-            answer = (False, exc)
+        except Exception as exc:  # raised again in the crawl process as ParseTaskError
+            answer = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         try:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
-            data = pickle.dumps((False, RuntimeError(f"{_what(args)}: its answer cannot be pickled: {exc!r}")))
+            data = pickle.dumps((False, f"{_what(args)}: its answer cannot be pickled: {exc!r}"))
         sock.sendall(_FRAME.pack(len(data)) + data)
 
 
@@ -195,10 +224,14 @@ class _Worker:
         try:
             while True:
                 (size,) = _FRAME.unpack(await _receive(loop, self.sock, _FRAME.size))
-                ok, value = pickle.loads(await _receive(loop, self.sock, size))
+                data = await _receive(loop, self.sock, size)
                 future = self.in_flight.popleft()
+                try:
+                    ok, value = _read_answer(data)
+                except pickle.UnpicklingError as exc:
+                    ok, value = False, str(exc)
                 if not future.done():  # a task given up (timeout) is answered into the void
-                    future.set_result(value) if ok else future.set_exception(value)
+                    future.set_result(value) if ok else future.set_exception(ParseTaskError(value))
         except (OSError, EOFError):
             pass
         finally:

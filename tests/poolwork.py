@@ -22,3 +22,12 @@ def hang_once(marker: str) -> str:
         open(marker, "w").close()
         hang(marker)
     return "answered"
+
+
+def fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def answers_with_a_callable(_what: str):
+    """An answer naming a function (as a subverted pool process could): the crawl process must refuse to load it."""
+    return os.getcwd

@@ -161,3 +161,25 @@ def test_the_processes_start_ahead_without_holding_the_event_loop():
             pool.close()
 
     asyncio.run(scenario())
+
+
+def test_answers_load_only_row_types_and_errors_come_back_as_text():
+    """A pool process parses hostile pages: the crawl process loads from its answers only the row types (never a
+    callable it names), and a task's exception comes back as text, not as a pickled object."""
+    import asyncio
+
+    from crawler.parsepool import ParsePool, ParseTaskError
+    from tests import poolwork
+
+    async def scenario():
+        pool = ParsePool(1)
+        try:
+            with pytest.raises(ParseTaskError, match="posix.getcwd, which is not a row type"):
+                await pool.run(poolwork.answers_with_a_callable, "x")
+            with pytest.raises(ParseTaskError, match="ValueError: bad page"):
+                await pool.run(poolwork.fails, "bad page")
+            assert await pool.run(poolwork.double, 5) == 10  # the same process answers on
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
