@@ -136,6 +136,25 @@ def test_remembered_parts_place_links_as_fresh_ones(monkeypatch):
     model.forget()
 
 
+def test_parts_read_from_huge_strings_are_weighed_not_kept():
+    """The memory is bounded in bytes too: a hostile page's megabyte class names and anchors are placed as any
+    other, and none of them stays in the model's memory."""
+    model = shipped_model()
+    huge = "x" * 1_000_000
+    html = (f'<html><body><nav class="menu {huge}"><a href="/a">{huge}</a><a href="/b">b</a><a href="/c">c</a>'
+            f'</nav><article><p>{"Some words here. " * 40}<a href="https://other.org/{huge[:5000]}">ref</a></p>'
+            f'</article></body></html>')
+    root = parse_html(html)
+    anchors = list(root.iter("a"))
+    model.forget()
+    regions = [row["region"] for row in place_links(root, anchors)]
+    assert regions[1] == "navigation" and regions[3] == "content"
+    kept = [key for key in (*model.memo, *model.older)
+            if sum(len(part) for part in key if isinstance(part, str)) > 600]
+    assert not kept and model.memo  # the small parts are kept
+    model.forget()
+
+
 def test_model_off_is_the_rules_and_user_rules_win():
     root, anchors = page()
     rules_alone = [region for (region, _), _ in describe_links(root, anchors)]

@@ -27,6 +27,7 @@ MODEL_PATH = Path(__file__).with_name("model.json")
 REGIONS_MODELLED = ("content", "navigation", "header", "footer", "sidebar", "comments", "breadcrumb")
 _TOP = ("html", "body")  # never described: every link has them
 MEMO_GENERATION = 8192  # weighed parts remembered per generation, two generations kept (~600 bytes each: ~10 MB)
+MEMO_KEY_CHARS = 600  # a part read from longer strings (a hostile page's 1 MB class or anchor) is weighed, not kept
 
 
 class Model:
@@ -88,7 +89,11 @@ class Model:
         return value
 
     def remember(self, key, value):
-        """``memo[key] = value``, starting a new generation first when the current one is full."""
+        """``memo[key] = value``, starting a new generation first when the current one is full. Keys are tuples of
+        plain values; one whose strings are longer than ``MEMO_KEY_CHARS`` in all is not kept, so the memory stays
+        bounded in bytes, not only in entries."""
+        if sum(len(part) for part in key if isinstance(part, str)) > MEMO_KEY_CHARS:
+            return value
         if len(self.memo) >= MEMO_GENERATION:
             self.older, self.memo = self.memo, {}
         self.memo[key] = value
