@@ -31,14 +31,15 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     root = pages_dir()
+    model = shipped_model()
     costs, links = [], 0
     for key in all_pages(root, args.source):
         tree, anchors = load_page(root, key)
         links += len(anchors)
         best = float("inf")
         for _ in range(args.repeat):
-            if args.cold:
-                getattr(shipped_model(), "forget", lambda: None)()
+            if args.cold and model is not None:
+                model.forget()
             started = time.process_time()
             place_links(tree, anchors)
             best = min(best, time.process_time() - started)

@@ -236,6 +236,7 @@ class _Worker:
             pass
         finally:
             self.gone = True
+            self.sock.close()  # the process is reaped by the next start (multiprocessing's own cleanup)
             while self.in_flight:
                 future = self.in_flight.popleft()
                 if not future.done():
