@@ -22,6 +22,10 @@ class Run:
     load_after: float = 0.0
     timed_out: bool = False
     started_at: float = 0.0  # epoch seconds, to line samples up with timestamps in the output
+    cpu_own_s: float = 0.0  # CPU seconds (user + system) of the process itself, as last sampled
+    cpu_children_s: float = 0.0  # of the processes it started (a parse pool), each as last sampled
+    machine_busy_s: float = 0.0  # CPU seconds every core of the machine spent busy during the run, all processes
+    machine_idle_s: float = 0.0  # and idle: a run that leaves none was bound by the machine's cores
 
     @property
     def rss_peak_mb(self) -> float:
@@ -58,11 +62,52 @@ def _rss_kb(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Every process ``pid`` started, from any of its threads: ``/proc/<pid>/task/<tid>/children`` lists only the
+    children one thread forked (proc(5)), and a crawl starts its parse pool from a thread."""
+    found = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found.extend(int(p) for p in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (``/proc/<pid>/stat`` fields 14 and 15, proc(5))."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], _children(pid)
+    while stack:
+        p = stack.pop()
+        found.append(p)
+        stack.extend(_children(p))
+    return found
+
+
+def machine_cpu_s() -> tuple[float, float]:
+    """``(busy, idle)`` CPU seconds of the whole machine since boot, every core summed (``/proc/stat``; idle
+    includes iowait)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    busy = sum(values[:8]) - idle  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return busy / _TICK, idle / _TICK
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -79,6 +124,7 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
     """Run the commands side by side to completion (killed after ``timeout`` s), sampling the RSS of each (children
     included) every 0.25 s, and at most 0.25 s apart when one ends."""
     load_before = os.getloadavg()[0]
+    busy0, idle0 = machine_cpu_s()
     stdouts = stdouts or [None] * len(cmds)
     files, procs = [], []
     started, started_at = time.monotonic(), time.time()
@@ -88,6 +134,8 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
         files += [log_f, out_f]
         procs.append(subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out_f, stderr=log_f))
     samples: list[list[tuple[float, float]]] = [[] for _ in procs]
+    cpu_own = [0.0] * len(procs)
+    cpu_children: list[dict[int, float]] = [{} for _ in procs]  # pid -> CPU seconds, as last sampled
     ended: list[float | None] = [None] * len(procs)
     timed_out = False
     try:
@@ -99,6 +147,9 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
                         ended[i] = now
                     elif (kb := _tree_rss_kb(proc.pid)):
                         samples[i].append((now, kb / 1024))
+                        cpu_own[i] = max(cpu_own[i], _cpu_s(proc.pid))
+                        for child in _descendants(proc.pid):
+                            cpu_children[i][child] = max(cpu_children[i].get(child, 0.0), _cpu_s(child))
             if now > timeout and any(e is None for e in ended):
                 timed_out = True
                 for i, proc in enumerate(procs):
@@ -121,12 +172,29 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
         for f in files:
             f.close()
     load_after = os.getloadavg()[0]
-    return [Run(p.returncode, e or 0.0, s, load_before, load_after, timed_out, started_at)
-            for p, e, s in zip(procs, ended, samples)]
+    busy1, idle1 = machine_cpu_s()
+    return [Run(p.returncode, e or 0.0, s, load_before, load_after, timed_out, started_at, own,
+                sum(children.values()), busy1 - busy0, idle1 - idle0)
+            for p, e, s, own, children in zip(procs, ended, samples, cpu_own, cpu_children)]
 
 
 def run(cmd: list[str], *, cwd: Path, env: dict | None = None, log: Path, timeout: float, stdout: Path | None = None) -> Run:
     return run_all([cmd], cwd=cwd, env=env, logs=[log], timeout=timeout, stdouts=[stdout])[0]
+
+
+def cpu_figures(runs: list[Run], pages: int) -> dict:
+    """Where the CPU went, in milliseconds per page over the whole run (start-up included): the crawl processes,
+    the processes they started (parse pools), the rest of the machine (the web servers, the bench), and the share
+    of the machine's cores left idle. Runs side by side share one machine window: it is counted once."""
+    if not runs or not pages:
+        return {}
+    per_page = lambda s: round(1000 * s / pages, 2)  # noqa: E731
+    own = sum(r.cpu_own_s for r in runs)
+    children = sum(r.cpu_children_s for r in runs)
+    busy, idle = runs[0].machine_busy_s, runs[0].machine_idle_s
+    return {"crawl_ms": per_page(own), "pool_ms": per_page(children),
+            "rest_ms": per_page(max(busy - own - children, 0.0)), "machine_ms": per_page(busy),
+            "idle_share": round(idle / (busy + idle), 3) if busy + idle else None}
 
 
 def read_rows(out: Path, table: str, columns: list[str]) -> list[dict]:

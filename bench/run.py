@@ -179,6 +179,7 @@ class Bench:
             "load": [round(runs[0].load_before, 2), round(runs[0].load_after, 2)],
             "parquet_link_bytes": measure.parquet_bytes(out, "links"),
             "link_rows": sum(s.get("rows/links", 0) for s in stats),
+            "cpu": measure.cpu_figures(runs, len(pages)),
         }
 
     def stage_bare(self, redis_url: str | None = None, polite: bool = False) -> dict:
@@ -208,6 +209,7 @@ class Bench:
             "pages_per_s": round(measure.rate(pages, data.get("bench/first_response"), data.get("bench/last_response")), 1),
             "wall_s": round(run.wall_s, 1), "rss_peak_mb": round(run.rss_peak_mb, 1),
             "returncodes": [run.returncode], "load": [round(run.load_before, 2), round(run.load_after, 2)],
+            "cpu": measure.cpu_figures([run], pages),
         }
         if redis_url:
             result.update(self.redis_per_url(redis_url, mem0, "bare:dupefilter"))
@@ -610,6 +612,13 @@ def markdown(results: dict) -> str:
         notes.append(f"load {r['load'][0]}->{r['load'][1]}")
         lines.append(f"| {label} | {r['pages']} | {r['pages_per_s']} | {r.get('checks_per_s', '')} | {r['wall_s']} | "
                      f"{r['rss_peak_mb']} | {r.get('redis_bytes_per_url') or ''} | {'; '.join(notes)} |")
+    cpu_rows = [(labels[key], s[key]["cpu"]) for key in labels if (s.get(key) or {}).get("cpu")]
+    if cpu_rows:
+        lines += ["", "CPU per page, whole run (ms of CPU time; the machine's cores are the bound once none idle):", "",
+                  "| run | crawl process | parse pool | rest of the machine (web servers, bench) | all | cores idle |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {label} | {c['crawl_ms']} | {c['pool_ms']} | {c['rest_ms']} | {c['machine_ms']} | "
+                  f"{c['idle_share']:.0%} |" for label, c in cpu_rows]
     peers = s.get("peers")
     if peers:
         lines += ["", f"Peer site: {peers.get('truth_targets')} external targets with ground truth, same "
