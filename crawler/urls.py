@@ -51,13 +51,47 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
+MEMO_URL_CHARS = 400  # an href or origin longer than this (a hostile page's) is resolved each time, never kept
+
+
 def resolve_href(href: str, base_url: str) -> tuple[str | None, str | None]:
     """Resolve an ``href`` against the page's base URL.
 
     Returns ``(normalized_url, None)`` for an http(s) target, or ``(None, scheme_or_reason)`` for one that is
     not a target (``javascript``, ``mailto``, ``tel``, ``data``..., ``empty`` or ``invalid``).
+
+    An href that starts with ``/`` or names its own http(s) scheme resolves the same against any base URL of the
+    same origin (RFC 3986 §5.2.2: only the base's scheme and authority are read), and a site's pages repeat their
+    menus' and footers' hrefs: those are resolved once per origin and remembered (resolving and normalising was 14%
+    of a parse process's CPU, docs/performance.md).
     """
     href = href.strip()
+    if len(href) <= MEMO_URL_CHARS and (href[:1] == "/" or href[:8].lower().startswith(("http://", "https://"))):
+        origin = _origin(base_url) if len(base_url) <= 4 * MEMO_URL_CHARS else None
+        if origin is not None:
+            return _resolve_in_origin(href, origin)
+    return _resolve(href, base_url)
+
+
+@lru_cache(maxsize=256)
+def _origin(base_url: str) -> str | None:
+    """``scheme://authority/`` of an http(s) base URL, or None (then nothing is remembered for it)."""
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(parts.netloc) > MEMO_URL_CHARS:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=16384)
+def _resolve_in_origin(href: str, origin: str) -> tuple[str | None, str | None]:
+    return _resolve(href, origin)
+
+
+def _resolve(href: str, base_url: str) -> tuple[str | None, str | None]:
+    """``resolve_href`` of a stripped href, computed."""
     if not href:
         return None, "empty"
     head = href.split(":", 1)[0].lower() if ":" in href[:12] else ""

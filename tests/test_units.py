@@ -56,6 +56,23 @@ def test_resolve_href_skips_non_targets():
         assert resolve_href(href, base) == (None, reason)
 
 
+@pytest.mark.parametrize("base", ["http://example.com/a/b?q=1#f", "https://EXAMPLE.com:8443/x/",
+                                  "http://u:p@h.com/p", "https://[::1]:80/x"])
+def test_resolve_href_remembered_per_origin_is_what_the_page_would_get(base):
+    """hrefs starting with "/" or with their own scheme are remembered per origin (crawler/urls.py): the answer
+    must be the one computed against the page's own base URL, whatever page of the origin asked first."""
+    from crawler.urls import _resolve
+
+    other_page = base.split("?")[0].rsplit("/", 1)[0] + "/elsewhere/deeper.html?x=2"
+    for href in ["/", "//evil.com/x", "/a/../b", "/\\evil", "HTTP://X.COM/a/./b", "https://h:99999/", "/a?b#c",
+                 "http://[::1]/", "http://u:p@h/x", "/%zz", "/ spaces in /x", "https://h/..", "http:/x", "https:x"]:
+        resolve_href(href, other_page)  # remembered from another page of the origin first
+        resolve_href(href, "ftp://other.org/p"), resolve_href(href, "http://other.org/p")  # and of other origins
+        assert resolve_href(href, base) == _resolve(href, base), href
+    long_href = "/" + "a" * 5000
+    assert resolve_href(long_href, base) == _resolve(long_href, base)
+
+
 def test_registered_domain_uses_the_bundled_suffix_list():
     assert registered_domain("blog.example.co.uk") == "example.co.uk"
     assert registered_domain("a.b.trail-running-club.org") == "trail-running-club.org"
