@@ -67,6 +67,9 @@ LINKS = pa.schema(
         # Placement (pipelines/placement.py); null when placement is switched off.
         ("region", pa.string()),
         ("in_main_content", pa.bool_()),
+        # the learned model's probability of ``region`` (0-1, 3 decimals): how far to trust it; null when the model did
+        # not decide (PLACEMENT_MODEL off, a LINK_REGION_RULES rule) and in parts written before it existed
+        ("region_confidence", pa.float32()),
         ("text_before", pa.string()),
         ("text_after", pa.string()),
         ("sentence", pa.string()),
@@ -117,6 +120,7 @@ BACKLINKS = pa.schema(
         ("link_type", pa.string()),  # text | image
         ("region", pa.string()),  # placement: content | navigation | header | footer | sidebar | ...
         ("in_main_content", pa.bool_()),
+        ("region_confidence", pa.float32()),  # the links row's: the model's probability of region (null: not its)
         ("text_before", pa.string()),
         ("text_after", pa.string()),
         ("xpath", pa.string()),

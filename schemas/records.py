@@ -104,6 +104,7 @@ class LinkRow(Row):
     # Placement (crawler/extract/placement/): None until the page is placed, and when placement is off.
     region: str | None
     in_main_content: bool | None
+    region_confidence: float | None
     text_before: str | None
     text_after: str | None
     sentence: str | None
@@ -115,9 +116,9 @@ class LinkRow(Row):
 
 
 # The placement columns of a links row, as extract_links leaves them (pipelines/placement.py fills them).
-UNPLACED: dict[str, None] = dict.fromkeys(("region", "in_main_content", "text_before", "text_after", "sentence",
-                                           "heading", "paragraph_index", "position", "links_in_block",
-                                           "block_link_density"))
+UNPLACED: dict[str, None] = dict.fromkeys(("region", "in_main_content", "region_confidence", "text_before",
+                                           "text_after", "sentence", "heading", "paragraph_index", "position",
+                                           "links_in_block", "block_link_density"))
 
 
 @_record("checks")
@@ -155,6 +156,7 @@ class BacklinkRow(Row):
     link_type: str | None
     region: str | None
     in_main_content: bool | None
+    region_confidence: float | None
     text_before: str | None
     text_after: str | None
     xpath: str | None

@@ -118,6 +118,7 @@ def test_the_row_describes_the_best_link_and_where_it_sits(crawl, web):
         3, "ergonomic garden trowel", [], "content", True)
     assert best["text_before"].endswith("settled on one") and best["text_after"].startswith("and have not looked back")
     assert best["xpath"].startswith("/html/body/main/article/")
+    assert 0 < best["region_confidence"] <= 1  # the model placed it (a float32 of 3 decimals)
     assert best["found_url"] == normalize_url(web.target("trowel"))
     comment = row(crawl, web, GARDEN, "/comments.html")
     assert (comment["region"], comment["in_main_content"], comment["rel"]) == ("comments", False, ["ugc", "nofollow"])

@@ -189,12 +189,13 @@ PAGE = SourcePage(url="https://blog.com/post", final_url="https://blog.com/post"
 NO_EXPECTATION = {"line": 2, "target": "https://shop.com/", "expected_anchor": None, "expected_rel": None}
 
 
-def link(ordinal=0, rel=(), anchor="Garden shop", region="content", in_main=True, url="https://shop.com/"):
+def link(ordinal=0, rel=(), anchor="Garden shop", region="content", in_main=True, url="https://shop.com/",
+         confidence=0.875):
     return link_row(source_url=PAGE.url, source_site="blog.com", target_url=url, target_host="shop.com",
                     target_site="shop.com", anchor_text=anchor, rel=list(rel), nofollow="nofollow" in rel,
                     sponsored="sponsored" in rel, ugc="ugc" in rel, ordinal=ordinal, region=region,
-                    in_main_content=in_main, xpath=f"/html/body/a[{ordinal + 1}]", text_before="before",
-                    text_after="after")
+                    in_main_content=in_main, region_confidence=confidence, xpath=f"/html/body/a[{ordinal + 1}]",
+                    text_before="before", text_after="after")
 
 
 def expect(**kwargs):
@@ -318,7 +319,9 @@ def test_rows_fit_the_schema_and_describe_the_link(tmp_path):
     first, second = table.to_pylist()  # sorted by source_url: blog.com, gone.com
     assert (first["link_state"], first["flags"], first["rel"], first["found_url"]) == (DEGRADED, ["nofollow", "rel_changed"], ["nofollow"], "https://shop.com/")
     assert first["x_robots_tag"] == "noarchive, googlebot: nosnippet" and first["expected_rel"] == ""
+    assert (first["region"], first["in_main_content"], first["region_confidence"]) == ("content", True, 0.875)
     assert (second["link_state"], second["reason"], second["matches"], second["found_url"]) == (UNVERIFIED, "robots_disallowed", 0, None)
+    assert second["region_confidence"] is None
 
 
 # --- the diff query, over hand-written lakes

@@ -42,6 +42,7 @@ def backlink_row(expectation: dict, page: SourcePage, decision: Decision, checke
         link_type=link.link_type if link else None,
         region=link.region if link else None,
         in_main_content=link.in_main_content if link else None,
+        region_confidence=link.region_confidence if link else None,
         text_before=link.text_before if link else None,
         text_after=link.text_after if link else None,
         xpath=link.xpath if link else None,

@@ -64,7 +64,7 @@ links AS (
 BROKEN_LINKS = TARGETS + """,
 __site_contacts__
 SELECT source_url, source_site, anchor_text, text_before, text_after, sentence, region, in_main_content,
-       target_url, external, verdict, reason, status AS http_status, links.final_url,
+       {region_confidence}, target_url, external, verdict, reason, status AS http_status, links.final_url,
        coalesce(sc.emails, []) AS site_emails,
        coalesce(sc.contact_page, sc.imprint_page, sc.write_for_us_page, sc.about_page) AS site_contact_page,
        coalesce(sc.social_profiles, []) AS site_profiles
@@ -101,8 +101,16 @@ def broken_links(root: str | Path | Lake, crawl: str | None = None) -> tuple[str
     lake = as_lake(root)
     crawl = crawl or latest_crawl(lake)
     source, more = contacts_source(lake, crawl)
-    sql = BROKEN_LINKS.replace("__site_contacts__", site_contacts_cte(source).lstrip(), 1)
-    return crawl, connect(lake).sql(sql, params={**lake_params(lake, crawl), **more}).to_arrow_table()
+    params = {**lake_params(lake, crawl), **more}
+    con = connect(lake)
+    # union_by_name fills the column for parts written before it existed, but only when some part has it: a crawl
+    # written wholly before region_confidence gets it as nulls here
+    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($links, union_by_name = true)",
+                                             {"links": params["links"]}).fetchall()}
+    confidence = "region_confidence" if "region_confidence" in present else "NULL::FLOAT AS region_confidence"
+    sql = (BROKEN_LINKS.replace("__site_contacts__", site_contacts_cte(source).lstrip(), 1)
+           .replace("{region_confidence}", confidence, 1))
+    return crawl, con.sql(sql, params=params).to_arrow_table()
 
 
 def link_batches(root: str | Path | Lake, crawl: str | None = None, batch_rows: int = 50_000):

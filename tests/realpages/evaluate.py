@@ -1,5 +1,5 @@
 """Measure placement on the labelled real pages, tuning and held-out parts apart:
-``python -m tests.realpages.evaluate [--misses] [--part tuning|held-out] [--source pages|warc]``.
+``python -m tests.realpages.evaluate [--misses] [--confidence] [--part tuning|held-out] [--source pages|warc]``.
 
 Both sources are measured together, and each apart (``pages``: the trafilatura and Zyte corpora; ``warc``: the
 WARC records); a source whose folder is missing is left out and said so.
@@ -17,6 +17,12 @@ Figures per part:
   main-content flag agrees with the region once the region is right;
 - **in_main_content (main text)**: the same over the links the dataset's own main-text annotation holds (anchor
   text of 4+ characters found in ``main_text``, or in one of the ``main_text_has`` snippets), link lists included.
+
+``--confidence`` prints, instead, how far ``region_confidence`` (the model's probability of the region it chose)
+can be trusted, per threshold ``t`` (:func:`confidence_figures`): the share of labelled links kept (confidence >=
+``t``), the region accuracy among them, boilerplate placed ``content`` among the kept boilerplate links, and content
+coverage (links labelled ``content``, placed ``content`` with confidence >= ``t``, over every link labelled
+``content``). ``python -m tests.realpages.train --confidence`` prints the same table from its cross-validation.
 """
 
 from __future__ import annotations
@@ -42,7 +48,52 @@ from tests.realpages import (
 )
 
 BOILERPLATE = frozenset(("navigation", "header", "footer", "sidebar", "breadcrumb"))
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def confidence_figures(scored, thresholds=THRESHOLDS) -> list[dict]:
+    """``scored``: ``(labelled region, placed region, confidence)`` per link. One row for every link (``threshold``
+    None), then one per threshold: links kept (confidence >= it) and their share, region accuracy among them,
+    boilerplate placed ``content`` among the kept boilerplate links (and over every boilerplate link, kept or not),
+    and content coverage (links labelled ``content`` placed ``content`` and kept, over every link labelled
+    ``content``)."""
+    scored = list(scored)
+    content = sum(want == "content" for want, _, _ in scored)
+    all_boilerplate = sum(want in BOILERPLATE for want, _, _ in scored)
+    rows = []
+    for threshold in (None, *thresholds):
+        kept = [(want, got) for want, got, p in scored if threshold is None or (p is not None and p >= threshold)]
+        boilerplate = [got for want, got in kept if want in BOILERPLATE]
+        rows.append({
+            "threshold": threshold,
+            "links": len(kept),
+            "kept": len(kept) / len(scored) if scored else None,
+            "accuracy": sum(want == got for want, got in kept) / len(kept) if kept else None,
+            "boilerplate": len(boilerplate),
+            "boilerplate_as_content": boilerplate.count("content") / len(boilerplate) if boilerplate else None,
+            # the same boilerplate links placed content and kept, over every boilerplate link (kept or not)
+            "boilerplate_as_content_of_all": (boilerplate.count("content") / all_boilerplate) if all_boilerplate
+            else None,
+            "content_coverage": (sum(want == got == "content" for want, got in kept) / content) if content else None,
+        })
+    return rows
+
+
+def confidence_report(rows: list[dict]) -> str:
+    """:func:`confidence_figures` as a table."""
+
+    def pct(value, digits=1):
+        return "-" if value is None else f"{value:.{digits}%}"
+
+    lines = [f"  {'confidence':<12}{'links':>7}{'kept':>8}{'accuracy':>10}{'boilerplate->content (kept)':>29}"
+             f"{'(of all)':>10}{'content coverage':>18}"]
+    for row in rows:
+        name = "all" if row["threshold"] is None else f">= {row['threshold']}"
+        lines.append(f"  {name:<12}{row['links']:>7}{pct(row['kept']):>8}{pct(row['accuracy'], 2):>10}"
+                     f"{pct(row['boilerplate_as_content'], 2) + ' of ' + str(row['boilerplate']):>29}"
+                     f"{pct(row['boilerplate_as_content_of_all'], 2):>10}{pct(row['content_coverage']):>18}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -62,6 +113,7 @@ class Tally:
     pages: int = 0
     confusion: Counter = field(default_factory=Counter)
     misses: list = field(default_factory=list)
+    scored: list = field(default_factory=list)  # (labelled region, placed region, region_confidence) per link
 
     def figures(self) -> dict:
         def share(a, b):
@@ -146,6 +198,7 @@ def _count(tally: Tally, relpath: str, meta: dict, anchors, expected, rows, main
         if want is None:
             continue
         got = row["region"]
+        tally.scored.append((want, got, row["region_confidence"]))
         tally.links += 1
         tally.correct += got == want
         tally.confusion[(want, got)] += 1
@@ -173,6 +226,8 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list every misplaced link")
     parser.add_argument("--part", choices=("tuning", "held-out"))
     parser.add_argument("--source", choices=SOURCES, help="one source only (default: both, then each apart)")
+    parser.add_argument("--confidence", action="store_true",
+                        help="the table of region_confidence thresholds (kept links, their accuracy...) instead")
     args = parser.parse_args()
     missing = [name for name in SOURCES if name not in available_sources()]
     if missing:
@@ -184,6 +239,11 @@ def main() -> None:
     for source, tallies in results.items():
         for name, tally in tallies.items():
             if not tally.pages:
+                continue
+            if args.confidence:
+                print(f"== {source or 'both sources'} {name}: {tally.pages} pages, region_confidence of the shipped "
+                      f"model")
+                print(confidence_report(confidence_figures(tally.scored)))
                 continue
             print(f"== {source or 'both sources'} {name}: {json.dumps(tally.figures())}")
             errors = Counter({k: v for k, v in tally.confusion.items() if k[0] != k[1]})

@@ -1,4 +1,4 @@
-"""Train the learned placement model: ``python -m tests.realpages.train [--cv-only] [--folds N]``.
+"""Train the learned placement model: ``python -m tests.realpages.train [--cv-only] [--confidence] [--folds N]``.
 
 Reads the labelled links of the *tuning* part of the real pages (``labels.json``, both sources) and of the
 placement fixtures (``tests/fixtures/placement/``), describes every link with the features the runtime reads
@@ -9,6 +9,10 @@ It first prints the cross-validation figure: folds are groups of sites (a site's
 across sites such as ``github.io`` homepages, are always in the same fold; each fixture is its own group), each fold
 is placed by a model trained on the others, and the rules' figure on the same links is printed beside it. Then it
 trains on everything and writes ``crawler/extract/placement/model.json`` (unless ``--cv-only``).
+
+``--confidence`` prints, from the same cross-validation, how far the out-of-fold ``region_confidence`` (the
+model's probability of the region it chose) can be trusted on the real links, per threshold
+(``evaluate.confidence_figures``), and writes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from crawler.extract.placement import compile_rules, describe_links, place_links
-from crawler.extract.placement.model import MODEL_PATH, REGIONS_MODELLED
+from crawler.extract.placement.model import MODEL_PATH, REGIONS_MODELLED, top_class
 from crawler.urls import host_of, registered_domain
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -156,23 +160,40 @@ def fit(links: list[Link], params: Params) -> dict:
 
 
 def predict(model: dict, features) -> str:
-    classes, weights = model["classes"], model["weights"]
+    return decide(model, features)[0]
+
+
+def decide(model: dict, features) -> tuple[str, float]:
+    """The region and its probability, as the runtime's ``Model.decide`` gives them (``model.top_class``)."""
+    weights = model["weights"]
     rows = [weights[name] for name in features if name in weights]
-    scores = [sum(column) for column in zip(model["bias"], *rows)]
-    return classes[max(range(len(classes)), key=scores.__getitem__)]
+    return top_class(model["classes"], [sum(column) for column in zip(model["bias"], *rows)])
 
 
-def cross_validate(links: list[Link], params: Params, folds: int = 5, partition: int = 0) -> dict:
-    """Each fold placed by a model trained on the other folds; the tally of those out-of-fold placements."""
+def out_of_fold(links: list[Link], params: Params, folds: int = 5, partition: int = 0) -> list[tuple[str, float]]:
+    """Each link's region and probability by a model trained on the other folds (groups of sites)."""
     assignment = folds_of(links, folds, partition)
-    predicted = [None] * len(links)
+    decided = [None] * len(links)
     for fold in range(folds):
         train = [link for link in links if assignment[link.group] != fold]
         model = export(fit(train, params), params)
         for i, link in enumerate(links):
             if assignment[link.group] == fold:
-                predicted[i] = predict(model, link.features)
-    return tally(links, predicted)
+                decided[i] = decide(model, link.features)
+    return decided
+
+
+def cross_validate(links: list[Link], params: Params, folds: int = 5, partition: int = 0) -> dict:
+    """Each fold placed by a model trained on the other folds; the tally of those out-of-fold placements."""
+    return tally(links, [region for region, _ in out_of_fold(links, params, folds, partition)])
+
+
+def confidence_table(links: list[Link], decided: list[tuple[str, float]]) -> str:
+    """The threshold table of the out-of-fold probabilities on the real links (fixtures aside), both sources."""
+    from tests.realpages.evaluate import confidence_figures, confidence_report
+
+    scored = [(link.want, region, round(p, 3)) for link, (region, p) in zip(links, decided) if link.source != "fixtures"]
+    return confidence_report(confidence_figures(scored))
 
 
 def share(a: int, b: int) -> float | None:
@@ -250,12 +271,21 @@ def main() -> None:
     parser.add_argument("--skip-cv", action="store_true", help="write the weights without cross-validating first")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-fixtures", action="store_true", help="train on the real pages alone")
+    parser.add_argument("--confidence", action="store_true",
+                        help="the cross-validated table of region_confidence thresholds, write nothing")
     args = parser.parse_args()
     started = time.monotonic()
     links = collect(fixtures=not args.no_fixtures)
     print(f"{len(links)} labelled links ({sum(link.source != 'fixtures' for link in links)} on real pages of the "
           f"tuning part), {len({link.group for link in links})} groups ({time.monotonic() - started:.0f} s)")
     params = Params()
+    if args.confidence:
+        decided = out_of_fold(links, params, args.folds)
+        print(f"cross-validation, {args.folds} folds grouped by site:")
+        print(report(tally(links, [region for region, _ in decided])))
+        print("region_confidence out of fold, real links of the tuning part (fixtures aside):")
+        print(confidence_table(links, decided))
+        return
     if not args.skip_cv:
         print(f"cross-validation, {args.folds} folds grouped by site:")
         print(report(cross_validate(links, params, args.folds)))

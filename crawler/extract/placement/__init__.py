@@ -95,6 +95,10 @@ the region; it never says ``unknown``. It is trained on the labelled real pages'
 (``python -m tests.realpages.train``), so it learns where the rules go wrong on real pages; rule 1 (per-site
 rules) still wins over it. docs/placement.md has its features, figures and cost.
 
+Each row's ``region_confidence`` is the model's softmax probability of the region it chose (``model.Model.decide``,
+from the same scores, rounded to 3 decimals): how far to trust the row (docs/placement.md, "Confidence"). It is
+None wherever the model did not decide: ``model=False``, no ``model.json``, a link placed by a per-site rule.
+
 Main content
 ============
 ``main_content`` (``PLACEMENT_MAIN_CONTENT``) says where ``in_main_content``, ``position`` and ``paragraph_index``
@@ -255,9 +259,10 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
     rules alone (``PLACEMENT_MODEL``); by default the learned model (``model.py``) decides from the rules' verdict
     and the link's features, and ``rules`` still win over both.
 
-    Returns one dict per anchor: ``region`` (one of ``REGIONS``), ``in_main_content``, ``text_before``,
-    ``text_after``, ``sentence``, ``heading``, ``paragraph_index``, ``position``, ``links_in_block``,
-    ``block_link_density``.
+    Returns one dict per anchor: ``region`` (one of ``REGIONS``), ``in_main_content``, ``region_confidence`` (the
+    model's probability of the region, 3 decimals; None when the model did not decide it: ``model=False``, no
+    ``model.json``, or a user rule placed the link), ``text_before``, ``text_after``, ``sentence``, ``heading``,
+    ``paragraph_index``, ``position``, ``links_in_block``, ``block_link_density``.
     """
     root = tree.getroot() if hasattr(tree, "getroot") else tree
     anchors = list(anchors)
@@ -300,10 +305,12 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
         # image links are never in trafilatura's output: kept when they sit between kept links
         is_kept = index in kept or (start == end and first_kept is not None and first_kept < index < last_kept)
         region = _rule_region(link, active, matched) if active else None
+        confidence = None  # the model's probability of its region; None when a user rule or the rules alone decide
         if region is None:
             region, reason = _region(page, link, run, is_kept)
             if learned is not None:
-                region = scorer.region(describer, link, run, (region, reason))
+                region, probability = scorer.region(describer, link, run, (region, reason))
+                confidence = round(probability, 3)
         in_main = None if mode is None else (region == "content" and (is_kept or page.in_article(link)))
         position, paragraph = positions.get(index, (None, None)) if in_main else (None, None)
         heading = headings.get(link)
@@ -314,6 +321,7 @@ def place_links(tree, anchors, *, rules=(), main_content="auto", site: str | Non
             {
                 "region": region,
                 "in_main_content": in_main,
+                "region_confidence": confidence,
                 "text_before": _clip_end(run.text[:start].rstrip(), TEXT_LIMIT),
                 "text_after": _clip_start(run.text[end:].lstrip(), TEXT_LIMIT),
                 "sentence": (

@@ -3,7 +3,8 @@ rules' own verdict, so it learns where the rules go wrong on real pages (docs/pl
 
 The weights are plain data, ``model.json`` beside this file (package data): ``classes`` (the regions it predicts),
 ``bias`` and ``weights`` (feature name -> one weight per class). A link's scores are the bias plus the weights of
-every feature it has, each feature counted once; the region is the class with the highest score. They are read
+every feature it has, each feature counted once; the region is the class with the highest score, and its softmax
+probability is the row's ``region_confidence`` (``Model.decide``, docs/placement.md "Confidence"). They are read
 once, at import time of the first page, with ``json``: no pickle, nothing executable, no dependency. Rebuild them
 with ``python -m tests.realpages.train`` (``tests/realpages/README.md``).
 
@@ -18,6 +19,7 @@ footers and class names, so a crawl weighs only the parts of a page it has not m
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,7 +64,12 @@ class Model:
         return total
 
     def best(self, scores) -> str:
-        return self.classes[max(range(len(scores)), key=scores.__getitem__)]
+        return self.decide(scores)[0]
+
+    def decide(self, scores) -> tuple[str, float]:
+        """The best-scoring class and its softmax probability, ``1 / sum_j exp(s_j - s_best)``: how sure the model
+        is of it (``region_confidence``; docs/placement.md, "Confidence"). Ties go to the first class, as ever."""
+        return top_class(self.classes, scores)
 
     def weigh(self, features) -> tuple[float, ...]:
         """The summed weights of ``features``, each feature once (zeros when the model weighs none of them)."""
@@ -149,13 +156,14 @@ class PageScorer:
             self.model.remember(key, names)
         return names
 
-    def region(self, describer, link, run, rule: tuple[str, str]) -> str:
-        """The region of ``link``: the sum of its parent's parts and the bias (``parent_score``), its anchor's
-        (``anchor_score``) and its own shared parts (``features.Describer.own_keys``). The features are those
-        ``Describer.parts`` lists (``describe_links``, what training fits)."""
+    def region(self, describer, link, run, rule: tuple[str, str]) -> tuple[str, float]:
+        """The region of ``link`` and the model's probability of it (``Model.decide``), from one sum: its parent's
+        parts and the bias (``parent_score``), its anchor's (``anchor_score``) and its own shared parts
+        (``features.Describer.own_keys``). The features are those ``Describer.parts`` lists (``describe_links``,
+        what training fits)."""
         rows = [self.parent_score(describer, link.getparent()), self.anchor_score(describer, link, run)]
         rows.extend(self.part_score(describer, key, run) for key in describer.own_keys(link, run, rule))
-        return self.model.best(tuple(map(sum, zip(*rows))))
+        return self.model.decide(tuple(map(sum, zip(*rows))))
 
     def part_score(self, describer, key, run) -> tuple[float, ...]:
         """The weights of one shared part (``Describer.shared_features``), once per page, and remembered by the
@@ -197,6 +205,15 @@ class PageScorer:
         key = ("anchor", start == end, run.text[start:end], link.get("class"), link.get("rel"), href,
                facts.host_tail, facts.repeats[href])
         return self.model.memoized(key, describer.anchor, link, run)
+
+
+def top_class(classes, scores) -> tuple[str, float]:
+    """The class of the highest score (the first on a tie) and its softmax probability: the share of
+    ``exp(score)`` it holds, computed against the best score so no ``exp`` overflows. Training's cross-validation
+    (``tests.realpages.train``) calls it too, so the figures it prints are the runtime's."""
+    top = max(scores)
+    # s - top for each score (``top.__rsub__``), mapped in C: this runs once per link
+    return classes[scores.index(top)], 1.0 / sum(map(math.exp, map(top.__rsub__, scores)))
 
 
 @lru_cache(maxsize=1)
