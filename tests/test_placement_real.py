@@ -55,3 +55,22 @@ def test_the_confidence_tells_right_placements_from_wrong_ones(tallies):
     low = [want == got for want, got, p in scored if p < 0.8]
     assert len(high) > 1000 and len(low) > 100, (len(high), len(low))
     assert sum(high) / len(high) - sum(low) / len(low) >= 0.18, (sum(high) / len(high), sum(low) / len(low))
+
+
+# (source, held-out) at region_confidence >= 0.8: (links kept at least, region accuracy, boilerplate as content among
+# the kept boilerplate links at most); just under the figures measured once (docs/placement.md, "Confidence")
+CONFIDENT_FLOORS = {"pages": (0.90, 0.95, 0.021), "warc": (0.73, 0.985, 0.005)}
+
+
+@pytest.mark.parametrize("source", list(CONFIDENT_FLOORS))
+def test_confident_rows_of_held_out_pages(tallies, source):
+    """What docs/placement.md tells users to filter on: the held-out rows placed with a confidence of 0.8 or more
+    keep most links and are right as often as the goals ask (95% region accuracy, boilerplate as content <= 2%)."""
+    from tests.realpages.evaluate import confidence_figures
+
+    if source not in available_sources():
+        pytest.skip(f"{source} source missing (tests/realpages/README.md)")
+    row = next(r for r in confidence_figures(tallies[source]["held-out"].scored, (0.8,)) if r["threshold"] == 0.8)
+    kept, accuracy, boilerplate = CONFIDENT_FLOORS[source]
+    assert row["kept"] >= kept and row["accuracy"] >= accuracy, row
+    assert row["boilerplate_as_content"] <= boilerplate, row
