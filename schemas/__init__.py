@@ -68,8 +68,9 @@ LINKS = pa.schema(
         ("region", pa.string()),
         ("in_main_content", pa.bool_()),
         # the learned model's probability of ``region`` (0-1, 3 decimals): how far to trust it; null when the model did
-        # not decide (PLACEMENT_MODEL off, a LINK_REGION_RULES rule) and in parts written before it existed
-        ("region_confidence", pa.float32()),
+        # not decide (PLACEMENT_MODEL off, a LINK_REGION_RULES rule) and in parts written before it existed. A double,
+        # so a stored 0.7 is the 0.7 a query writes (a float32 0.7 is 0.69999999 and fails ">= 0.7")
+        ("region_confidence", pa.float64()),
         ("text_before", pa.string()),
         ("text_after", pa.string()),
         ("sentence", pa.string()),
@@ -120,7 +121,7 @@ BACKLINKS = pa.schema(
         ("link_type", pa.string()),  # text | image
         ("region", pa.string()),  # placement: content | navigation | header | footer | sidebar | ...
         ("in_main_content", pa.bool_()),
-        ("region_confidence", pa.float32()),  # the links row's: the model's probability of region (null: not its)
+        ("region_confidence", pa.float64()),  # the links row's: the model's probability of region (null: not its)
         ("text_before", pa.string()),
         ("text_after", pa.string()),
         ("xpath", pa.string()),

@@ -27,7 +27,7 @@ from schemas.records import RECORDS, UNPLACED, CheckRow, ContactRow, LinkRow, Pa
 from tests.records import check_row, link_row
 
 WHEN = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
-PYTHON_TYPES = {pa.string(): str, pa.int32(): int, pa.int64(): int, pa.float32(): float, pa.bool_(): bool,
+PYTHON_TYPES = {pa.string(): str, pa.int32(): int, pa.int64(): int, pa.float32(): float, pa.float64(): float, pa.bool_(): bool,
                 TS: datetime, pa.list_(pa.string()): list[str], pa.map_(pa.string(), pa.string()): dict[str, str]}
 PAGE = (b'<html><head><title>Tomatoes</title></head><body><h1>Growing tomatoes</h1><nav><a href="/">Home</a></nav>'
         b'<p>Read <a href="https://seeds.example/heirloom" rel="nofollow">this seed shop</a> first.</p>'

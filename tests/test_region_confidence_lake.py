@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from crawler.reports.exports import broken_links
 from crawler.reports.lake import connect
@@ -55,23 +54,28 @@ def lake(root, old: list[dict], new: list[dict]):
 def test_a_crawl_mixing_parts_before_and_after_the_column_reports(tmp_path):
     old = [link("https://old.example.com/post", 0, "content", None), link("https://old.example.com/post", 1,
                                                                           "footer", None)]
-    new = [link("https://new.example.net/post", 0, "content", 0.8), link("https://new.example.net/post", 1,
-                                                                         "content", 0.42),
-           link("https://new.example.net/post", 2, "sidebar", 0.97)]
+    new = [link("https://new.example.net/post", 0, "content", 0.8),
+           link("https://new.example.net/post", 1, "content", 0.42),
+           link("https://new.example.net/post", 2, "sidebar", 0.97),
+           link("https://new.example.net/post", 3, "content", 0.7)]
     root = lake(tmp_path / "mixed", old, new)
     (row,) = prospects(root, "c1")[1].to_pylist()
-    assert row["referring_domains"] == 2 and row["content_links"] == 3
+    assert row["referring_domains"] == 2 and row["content_links"] == 4
     exported = {(r["source_url"], r["anchor_text"]): r["region_confidence"]
                 for r in broken_links(root, "c1")[1].to_pylist()}
     assert exported[("https://old.example.com/post", "anchor 0")] is None
-    assert exported[("https://new.example.net/post", "anchor 1")] == pytest.approx(0.42)  # a float32
-    assert exported[("https://new.example.net/post", "anchor 0")] == pytest.approx(0.8)
-    # docs/placement.md's filter: a float32 0.8 counts as 0.8, and older rows (null) are left out
-    kept = connect(root).sql(
-        "SELECT source_url, ordinal FROM read_parquet($links, union_by_name = true) "
-        "WHERE region = 'content' AND region_confidence >= 0.8 ORDER BY ALL",
-        params={"links": str(root / "links" / "crawl=c1" / "*.parquet")}).fetchall()
-    assert kept == [("https://new.example.net/post", 0)]
+    assert exported[("https://new.example.net/post", "anchor 1")] == 0.42
+    assert exported[("https://new.example.net/post", "anchor 0")] == 0.8
+    # docs/placement.md's filter: a stored 0.8 counts as 0.8 (a double, as the query's literal), and older rows
+    # (null) are left out
+    def kept(threshold: str) -> list:
+        return connect(root).sql(
+            "SELECT source_url, ordinal FROM read_parquet($links, union_by_name = true) "
+            f"WHERE region = 'content' AND region_confidence >= {threshold} ORDER BY ALL",
+            params={"links": str(root / "links" / "crawl=c1" / "*.parquet")}).fetchall()
+
+    assert kept("0.8") == [("https://new.example.net/post", 0)]
+    assert kept("0.7") == [("https://new.example.net/post", 0), ("https://new.example.net/post", 3)]
 
 
 def test_a_crawl_written_before_the_column_still_exports(tmp_path):

@@ -107,7 +107,7 @@ def broken_links(root: str | Path | Lake, crawl: str | None = None) -> tuple[str
     # written wholly before region_confidence gets it as nulls here
     present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($links, union_by_name = true)",
                                              {"links": params["links"]}).fetchall()}
-    confidence = "region_confidence" if "region_confidence" in present else "NULL::FLOAT AS region_confidence"
+    confidence = "region_confidence" if "region_confidence" in present else "NULL::DOUBLE AS region_confidence"
     sql = (BROKEN_LINKS.replace("__site_contacts__", site_contacts_cte(source).lstrip(), 1)
            .replace("{region_confidence}", confidence, 1))
     return crawl, con.sql(sql, params=params).to_arrow_table()
