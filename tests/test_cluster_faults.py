@@ -79,6 +79,10 @@ def wait_pages(web: GridWeb, n: int, timeout: float = 120) -> None:
     raise AssertionError(f"the crawl did not reach {n} page requests")
 
 
+def log_text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
 def finish(procs, logs: Path, timeout: float = 240) -> list[int]:
     codes = []
     for p in procs:
@@ -425,7 +429,14 @@ def test_the_launcher_turns_a_ctrl_c_into_one_sigterm_per_worker(grid, grid_sing
     launcher = subprocess.Popen(["bash", "infra/run-workers.sh", "2", *options], cwd=REPO,
                                 env={**os.environ, "REDIS_URL": redis_url, "LOG_DIR": str(tmp_path)},
                                 start_new_session=True)  # a terminal's foreground job: Ctrl-C hits its whole group
-    wait_pages(grid, 100)
+    # Ctrl-C while both workers crawl: each has opened its spider (its handler is in place from engine_started on),
+    # and early enough that the 400 pages are far from done (a late Ctrl-C on a loaded machine once found a worker
+    # that had already finished the crawl and left)
+    deadline = time.monotonic() + 120
+    while not all("Spider opened" in log_text(tmp_path / f"worker-{i}.log") for i in (1, 2)):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    wait_pages(grid, 40)
     os.killpg(launcher.pid, signal.SIGINT)
     assert launcher.wait(40) == 0
     logs = [(tmp_path / f"worker-{i}.log").read_text() for i in (1, 2)]
