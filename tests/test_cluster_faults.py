@@ -428,10 +428,13 @@ def test_the_launcher_turns_a_ctrl_c_into_one_sigterm_per_worker(grid, grid_sing
     options = crawl_command("prospects", out, grid, {}, {**FAST, "LEASE_TIMEOUT": "120"})[5:]  # the -s pairs
     launcher = subprocess.Popen(["bash", "infra/run-workers.sh", "2", *options], cwd=REPO,
                                 env={**os.environ, "REDIS_URL": redis_url, "LOG_DIR": str(tmp_path)},
-                                start_new_session=True)  # a terminal's foreground job: Ctrl-C hits its whole group
+                                start_new_session=True,  # a terminal's foreground job: Ctrl-C hits its whole group
+                                # as a terminal starts it: SIGINT not ignored (a shell ignores it in the jobs it puts
+                                # in the background, and a shell cannot trap a signal ignored on entry: a test run
+                                # started with "&" would otherwise test nothing and fail)
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Ctrl-C while both workers crawl: each has opened its spider (its handler is in place from engine_started on),
-    # and early enough that the 400 pages are far from done (a late Ctrl-C on a loaded machine once found a worker
-    # that had already finished the crawl and left)
+    # and early enough that the 400 pages are far from done
     deadline = time.monotonic() + 120
     while not all("Spider opened" in log_text(tmp_path / f"worker-{i}.log") for i in (1, 2)):
         assert time.monotonic() < deadline, "the workers did not start"
