@@ -110,15 +110,6 @@ def machine_cpu_s() -> tuple[float, float]:
     return busy / _TICK, idle / _TICK
 
 
-def _tree_rss_kb(pid: int) -> int:
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += _rss_kb(p)
-        stack.extend(_children(p))
-    return total
-
-
 def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: list[Path], timeout: float,
             stdouts: list[Path | None] | None = None) -> list[Run]:
     """Run the commands side by side to completion (killed after ``timeout`` s), sampling the RSS of each (children
@@ -145,10 +136,12 @@ def run_all(cmds: list[list[str]], *, cwd: Path, env: dict | None = None, logs: 
                 if ended[i] is None:
                     if proc.poll() is not None:
                         ended[i] = now
-                    elif (kb := _tree_rss_kb(proc.pid)):
+                        continue
+                    children = _descendants(proc.pid)  # one walk of the tree per sample, for RSS and CPU
+                    if kb := sum(map(_rss_kb, (proc.pid, *children))):
                         samples[i].append((now, kb / 1024))
                         cpu_own[i] = max(cpu_own[i], _cpu_s(proc.pid))
-                        for child in _descendants(proc.pid):
+                        for child in children:
                             cpu_children[i][child] = max(cpu_children[i].get(child, 0.0), _cpu_s(child))
             if now > timeout and any(e is None for e in ended):
                 timed_out = True

@@ -161,7 +161,7 @@ def earlier_crawls(lake: Lake, current: str, max_age: float, now: float | None =
 
 def load_earlier_checks(lake: Lake, current: str, max_age: float, now: datetime | None = None) -> EarlierChecks:
     """What earlier crawls of ``lake`` know about the targets (module docstring): one DuckDB query."""
-    from crawler.reports.lake import connect
+    from crawler.reports.lake import columns_of, connect, present_or_null
 
     now = now or datetime.now(UTC)
     latest, chosen = earlier_crawls(lake, current, max_age, now.timestamp())
@@ -171,11 +171,8 @@ def load_earlier_checks(lake: Lake, current: str, max_age: float, now: datetime 
     files = [lake.location(f"checks/crawl={c}/*.parquet") for c in chosen]
     con = connect(lake)
     con.execute("SET TimeZone = 'UTC'")
-    columns = {name for name, *_ in con.execute("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
-                                               {"files": files}).fetchall()}
     # Rows written before these columns existed: a broken one starts a streak of 1 at its checked_at.
-    streak = ", ".join(name if name in columns else f"NULL::{kind} AS {name}"
-                       for name, kind in (("first_seen_broken", "TIMESTAMPTZ"), ("broken_crawls", "INTEGER")))
+    streak = present_or_null(columns_of(con, files), {"first_seen_broken": "TIMESTAMPTZ", "broken_crawls": "INTEGER"})
     params = {"files": files, "latest": latest,
               "cutoff": cutoff or now + timedelta(days=1)}  # no reuse: no ok row is recent enough
     table = con.sql(_QUERY.format(streak=streak), params=params).to_arrow_table()
@@ -217,16 +214,14 @@ def conditional_headers(earlier: dict) -> dict[str, str]:
 def load_earlier_pages(lake: Lake, current: str) -> EarlierPages:
     """The latest earlier crawl's pages that can be asked conditionally (:class:`EarlierPages`): one DuckDB query,
     only the validators and the record's location, the file name dictionary-encoded (a few files hold every page)."""
-    from crawler.reports.lake import connect, crawls
+    from crawler.reports.lake import columns_of, connect, crawls
 
     known = [c for c in crawls(lake, "pages") if c != current]
     if not known:
         return EarlierPages()
     con = connect(lake)
     files = [lake.location(f"pages/crawl={known[-1]}/*.parquet")]
-    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
-                                             {"files": files}).fetchall()}
-    if not {"etag", "last_modified"} <= present:  # written before validators were recorded
+    if not {"etag", "last_modified"} <= columns_of(con, files):  # written before validators were recorded
         con.close()
         return EarlierPages()
     table = con.sql(_PAGES_QUERY, params={"files": files}).to_arrow_table()

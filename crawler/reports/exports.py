@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from crawler.lake import Lake
 from crawler.reports.contacts import contacts_source, site_contacts_cte
-from crawler.reports.lake import as_lake, connect, crawls, table_glob
+from crawler.reports.lake import as_lake, columns_of, connect, crawls, present_or_null, table_glob
 
 TARGETS = """
 WITH link_rows AS (
@@ -103,11 +103,8 @@ def broken_links(root: str | Path | Lake, crawl: str | None = None) -> tuple[str
     source, more = contacts_source(lake, crawl)
     params = {**lake_params(lake, crawl), **more}
     con = connect(lake)
-    # union_by_name fills the column for parts written before it existed, but only when some part has it: a crawl
-    # written wholly before region_confidence gets it as nulls here
-    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($links, union_by_name = true)",
-                                             {"links": params["links"]}).fetchall()}
-    confidence = "region_confidence" if "region_confidence" in present else "NULL::DOUBLE AS region_confidence"
+    # a crawl written wholly before region_confidence gets it as nulls
+    confidence = present_or_null(columns_of(con, params["links"]), {"region_confidence": "DOUBLE"})
     sql = (BROKEN_LINKS.replace("__site_contacts__", site_contacts_cte(source).lstrip(), 1)
            .replace("{region_confidence}", confidence, 1))
     return crawl, con.sql(sql, params=params).to_arrow_table()

@@ -36,6 +36,19 @@ def table_glob(root: str | Path | Lake, table: str, crawl: str | None = None) ->
     return lake.location(f"{table}/crawl={crawl}/*.parquet")
 
 
+def columns_of(con: duckdb.DuckDBPyConnection, files) -> set[str]:
+    """The columns of the Parquet ``files`` read together (``union_by_name``): parts written before a column existed
+    lack it, and DuckDB fills it with nulls only when some other part has it, so a query naming it must ask first."""
+    return {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($files, union_by_name = true)",
+                                          {"files": files}).fetchall()}
+
+
+def present_or_null(present: set[str], columns: dict[str, str]) -> str:
+    """A select list: each of ``columns`` (name -> DuckDB type) as stored where ``present``, else a typed NULL under
+    its name (data written before the column existed)."""
+    return ", ".join(name if name in present else f"NULL::{kind} AS {name}" for name, kind in columns.items())
+
+
 def connect(root: str | Path | Lake | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that can read the lake, and shows its progress bar when a person watches a terminal."""
     con = duckdb.connect()

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from crawler.lake import Lake
 from crawler.reports.contacts import contacts_source, site_contacts_cte
-from crawler.reports.lake import as_lake, connect, crawls, table_glob
+from crawler.reports.lake import as_lake, columns_of, connect, crawls, table_glob
 from crawler.reports.sitewide import sitewide_ctes
 
 # The broken targets first: the links read are only those to them (``sitewide_ctes``), a few percent of a crawl's.
@@ -104,8 +104,7 @@ def prospects(root: str | Path | Lake, crawl: str | None = None, limit: int | No
     params.update(more)
     con = connect(root)
     con.execute("SET TimeZone = 'UTC'")
-    present = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet($checks, union_by_name = true)",
-                                             {"checks": params["checks"]}).fetchall()}
+    present = columns_of(con, params["checks"])
     streak = ", ".join((STREAK_COLUMNS if name in present else STREAK_FALLBACK)[name] for name in STREAK_COLUMNS)
     sql = QUERY.replace("__site_contacts__,", site_contacts_cte(source).lstrip() + ",", 1).replace("{streak}", streak)
     sql += f"\nLIMIT {int(limit)}" if limit else ""

@@ -27,12 +27,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from crawler.extract.placement import compile_rules, describe_links, place_links
-from crawler.extract.placement.model import MODEL_PATH, REGIONS_MODELLED, top_class
+from crawler.extract.placement.model import MODEL_PATH, REGIONS_MODELLED, Model
 from crawler.urls import host_of, registered_domain
+from tests.realpages.evaluate import BOILERPLATE
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
-BOILERPLATE = frozenset(("navigation", "header", "footer", "sidebar", "breadcrumb"))
 # one template under several registered domains: one group (tests/realpages/README.md, "Caveat")
 SAME_TEMPLATE = {"twincities.com": "mercurynews.com"}
 
@@ -159,27 +159,16 @@ def fit(links: list[Link], params: Params) -> dict:
     return {"classes": classes, "bias": bias, "weights": dict(zip(names, weights))}
 
 
-def predict(model: dict, features) -> str:
-    return decide(model, features)[0]
-
-
-def decide(model: dict, features) -> tuple[str, float]:
-    """The region and its probability, as the runtime's ``Model.decide`` gives them (``model.top_class``)."""
-    weights = model["weights"]
-    rows = [weights[name] for name in features if name in weights]
-    return top_class(model["classes"], [sum(column) for column in zip(model["bias"], *rows)])
-
-
 def out_of_fold(links: list[Link], params: Params, folds: int = 5, partition: int = 0) -> list[tuple[str, float]]:
     """Each link's region and probability by a model trained on the other folds (groups of sites)."""
     assignment = folds_of(links, folds, partition)
     decided = [None] * len(links)
     for fold in range(folds):
         train = [link for link in links if assignment[link.group] != fold]
-        model = export(fit(train, params), params)
+        model = Model(**export(fit(train, params), params))  # the runtime's scoring of the shipped form
         for i, link in enumerate(links):
             if assignment[link.group] == fold:
-                decided[i] = decide(model, link.features)
+                decided[i] = model.decide(model.scores(link.features))
     return decided
 
 

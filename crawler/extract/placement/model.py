@@ -63,9 +63,6 @@ class Model:
                 total = [a + b for a, b in zip(total, row)]
         return total
 
-    def best(self, scores) -> str:
-        return self.decide(scores)[0]
-
     def decide(self, scores) -> tuple[str, float]:
         """The best-scoring class and its softmax probability, ``1 / sum_j exp(s_j - s_best)``: how sure the model
         is of it (``region_confidence``; docs/placement.md, "Confidence"). Ties go to the first class, as ever."""
@@ -209,8 +206,7 @@ class PageScorer:
 
 def top_class(classes, scores) -> tuple[str, float]:
     """The class of the highest score (the first on a tie) and its softmax probability: the share of
-    ``exp(score)`` it holds, computed against the best score so no ``exp`` overflows. Training's cross-validation
-    (``tests.realpages.train``) calls it too, so the figures it prints are the runtime's."""
+    ``exp(score)`` it holds, computed against the best score so no ``exp`` overflows."""
     top = max(scores)
     # s - top for each score (``top.__rsub__``), mapped in C: this runs once per link
     return classes[scores.index(top)], 1.0 / sum(map(math.exp, map(top.__rsub__, scores)))
