@@ -31,6 +31,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 opens an HTTP control port by default: not on a crawler of other people's sites
 LOG_LEVEL = "INFO"
+STATS_CLASS = "crawler.stats.StatsCollector"  # Scrapy's, without 2.19's per-access deprecation shim (crawler/stats.py)
 
 # --- politeness and throughput
 # Scrapy runs each callback's output through CONCURRENT_ITEMS worker tasks, started whether the callback yields one

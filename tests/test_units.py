@@ -431,3 +431,26 @@ def test_a_crawl_id_reads_as_a_string_in_every_lake_reader(tmp_path):
     except ImportError:  # not a dependency; checked when installed (it took 20261121T103000Z for a date)
         return
     assert pl.scan_parquet(f"{tmp_path}/pages/").collect()["crawl"].to_list() == [crawl]
+
+
+def test_the_crawls_stats_collector_counts_as_scrapys_does():
+    """crawler/stats.py drops Scrapy 2.19's per-access deprecation shim; every count a crawl reports must stay."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler import settings as defaults
+    from crawler.stats import StatsCollector
+
+    crawler = get_crawler(settings_dict={name: value for name, value in vars(defaults).items() if name.isupper()})
+    stats = crawler.stats
+    assert type(stats) is StatsCollector
+    stats.inc_value("pages/crawled")
+    stats.inc_value("pages/crawled", 2)
+    stats.inc_value("links/found", 5, start=10)
+    stats.max_value("depth", 3)
+    stats.max_value("depth", 1)
+    stats.min_value("first", 7)
+    stats.min_value("first", 2)
+    stats.set_value("kept", "x")
+    assert stats.get_value("pages/crawled") == 3
+    assert stats.get_stats() == {"pages/crawled": 3, "links/found": 15, "depth": 3, "first": 2, "kept": "x"}
+    assert stats.get_value("missing", 0) == 0
