@@ -2,7 +2,8 @@
 
 linkprospector reaches into Scrapy internals that change between minor versions (``Downloader._process_queue`` in
 ``crawler/downloader.py``, ``Scraper._scrape`` in ``crawler/frontier/ledger.py``, the robots.txt middleware's
-private methods in ``crawler/robotstxt.py``, ``_DecompressionMaxSizeExceeded`` in ``crawler/checks/verdict.py``).
+private methods in ``crawler/robotstxt.py``, ``_DecompressionMaxSizeExceeded`` in ``crawler/checks/verdict.py``,
+the stats collector's ``__getattribute__`` hook undone in ``crawler/stats.py``).
 ``pyproject.toml`` pins the same range; this check turns an install that ignored it into one clear line instead of
 a crawl that misbehaves quietly.
 """
